@@ -1,0 +1,8 @@
+"""crmbridge's pytest plugin (registered through the ``pytest11`` entry point).
+
+It re-exports the fixtures each part of the product ships for its own tests and for
+projects that embed crmbridge: a running Salesforce emulator, migrated databases,
+and a controllable clock. Each part keeps its fixtures next to its code.
+"""
+
+from __future__ import annotations
