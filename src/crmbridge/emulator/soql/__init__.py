@@ -1,0 +1,8 @@
+"""The emulator's SOQL engine: grammar, parser, compiler to SQLite and paged queries."""
+
+from __future__ import annotations
+
+from crmbridge.emulator.soql.errors import SoqlError
+from crmbridge.emulator.soql.parser import parse_soql
+
+__all__ = ["SoqlError", "parse_soql"]
