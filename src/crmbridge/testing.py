@@ -6,3 +6,7 @@ and a controllable clock. Each part keeps its fixtures next to its code.
 """
 
 from __future__ import annotations
+
+from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
+
+__all__ = ["clean_db", "database_url", "db_engine", "db_session"]

@@ -1,0 +1,87 @@
+"""Engines and sessions: the one place that knows how to open the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+#: JSON everywhere; JSONB on PostgreSQL (indexable, compact, compared by value).
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+#: Seconds a SQLite writer waits for another writer's lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zones, so values are stored
+    as naive UTC and given back their UTC zone when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with crmbridge's connection settings.
+
+    SQLite gets foreign keys, WAL and a busy timeout on every connection; the file's
+    directory is created when missing. PostgreSQL connections are pinged on checkout.
+    """
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # SQLite leaves foreign keys off unless asked, per connection (sqlite.org/foreignkeys.html).
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets readers run while one writer writes (sqlite.org/wal.html).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit (responses are built after it)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (the store's only clock)."""
+    return datetime.now(UTC)
