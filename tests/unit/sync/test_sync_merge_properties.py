@@ -1,0 +1,239 @@
+"""Properties of the conflict resolver, proven with hypothesis (R-S4, issue 6 "Proof")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sync_support import apply_plan, at
+
+from crmbridge.domain.sync import (
+    ConflictPolicy,
+    DeleteConflict,
+    DeletePolicy,
+    Direction,
+    FieldConflict,
+    FieldRule,
+    FieldValue,
+    MergeRules,
+    RecordVersion,
+    Side,
+    SideWrite,
+    SyncPlan,
+    SyncState,
+    merge_record,
+    same_value,
+)
+
+FIELDS = ("A", "B", "C", "D")
+# A small value pool, so that sides often agree by chance and conflicts are common.
+values_pool: st.SearchStrategy[FieldValue] = st.sampled_from([None, "x", "y", "z", 1, 1.0, True])
+
+
+@st.composite
+def merge_rules(
+    draw: st.DrawFn, *, delete_policies: tuple[DeletePolicy, ...] = tuple(DeletePolicy)
+) -> MergeRules:
+    names = draw(st.lists(st.sampled_from(FIELDS), min_size=1, unique=True))
+    return MergeRules(
+        fields=tuple(
+            FieldRule(field=name, direction=draw(st.sampled_from(Direction))) for name in names
+        ),
+        direction=draw(st.sampled_from(Direction)),
+        conflict_policy=draw(st.sampled_from(ConflictPolicy)),
+        tie_winner=draw(st.sampled_from(Side)),
+        delete_policy=draw(st.sampled_from(delete_policies)),
+        create_in_salesforce=draw(st.booleans()),
+        create_on_platform=draw(st.booleans()),
+    )
+
+
+def value_maps() -> st.SearchStrategy[dict[str, FieldValue]]:
+    return st.dictionaries(st.sampled_from(FIELDS), values_pool)
+
+
+@st.composite
+def versions(draw: st.DrawFn, side: Side, *, alive: bool | None = None) -> RecordVersion | None:
+    if alive is None and draw(st.integers(0, 5)) == 0:
+        return None
+    return RecordVersion(
+        side=side,
+        object="Contact",
+        id="m-1" if side is Side.PLATFORM else "003000000000001AAA",
+        counterpart_id="003000000000001AAA" if side is Side.PLATFORM else "m-1",
+        values=draw(value_maps()),
+        modified_at=draw(st.none() | st.integers(0, 3).map(at)),
+        modstamp=draw(st.none() | st.integers(0, 3).map(at)) if side is Side.SALESFORCE else None,
+        deleted=not alive if alive is not None else draw(st.integers(0, 4)) == 0,
+    )
+
+
+@st.composite
+def bases(draw: st.DrawFn) -> SyncState | None:
+    if draw(st.integers(0, 4)) == 0:
+        return None
+    return SyncState(
+        object="Contact",
+        platform_id="m-1",
+        salesforce_id="003000000000001AAA",
+        values=draw(value_maps()),
+        salesforce_modstamp=draw(st.none() | st.integers(0, 3).map(at)),
+        detached=draw(st.integers(0, 9)) == 0,
+    )
+
+
+def merge_inputs(**rule_options: object) -> st.SearchStrategy[tuple]:  # type: ignore[type-arg]
+    return st.tuples(
+        merge_rules(**rule_options),  # type: ignore[arg-type]
+        bases(),
+        versions(Side.PLATFORM),
+        versions(Side.SALESFORCE),
+    )
+
+
+@given(merge_inputs())
+def test_the_merge_is_deterministic(inputs: tuple) -> None:  # type: ignore[type-arg]
+    rules, base, p, s = inputs
+    first = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    again = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    assert first == again
+
+
+@given(merge_inputs())
+def test_applying_the_plan_and_merging_again_changes_nothing(inputs: tuple) -> None:  # type: ignore[type-arg]
+    rules, base, p, s = inputs
+    plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    p2, s2 = apply_plan(plan, p, s)
+    again = merge_record(rules=rules, base=plan.state, platform=p2, salesforce=s2)
+    assert again.writes_nothing
+    assert again.conflicts == plan.held_conflicts
+    held_delete = plan.delete_conflict if plan.needs_review else None
+    assert again.delete_conflict == held_delete
+    assert again.state == plan.state
+
+
+@given(
+    merge_rules(),
+    bases().filter(lambda b: b is not None and not b.detached),
+    versions(Side.PLATFORM, alive=True),
+    versions(Side.SALESFORCE, alive=True),
+)
+def test_a_change_that_does_not_conflict_is_never_dropped(
+    rules: MergeRules, base: SyncState, p: RecordVersion, s: RecordVersion
+) -> None:
+    plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    assert plan.state is not None
+    for rule in rules.fields:
+        name = rule.field
+        changed = [
+            side
+            for side, version in ((Side.PLATFORM, p), (Side.SALESFORCE, s))
+            if rules.field_flows_from(rule, side)
+            and (
+                name not in base.values
+                or not same_value(version.values.get(name), base.values[name])
+            )
+        ]
+        if len(changed) != 1:
+            continue
+        (source,) = changed
+        value = (p if source is Side.PLATFORM else s).values.get(name)
+        other = (s if source is Side.PLATFORM else p).values.get(name)
+        assert same_value(plan.state.values[name], value)
+        written = plan.write_on(source.other).values
+        assert same_value(other, value) or same_value(written[name], value)
+
+
+@given(
+    st.dictionaries(st.sampled_from(FIELDS), values_pool, min_size=len(FIELDS)),
+    st.sets(st.sampled_from(FIELDS)),
+    st.sampled_from(ConflictPolicy),
+    st.data(),
+)
+def test_edits_to_different_fields_on_both_sides_both_survive(
+    base_values: dict[str, FieldValue],
+    platform_fields: set[str],
+    policy: ConflictPolicy,
+    data: st.DataObject,
+) -> None:
+    salesforce_fields = set(FIELDS) - platform_fields
+    platform_edits = {f: f"p-{f}" for f in platform_fields}
+    salesforce_edits = {f: f"s-{f}" for f in salesforce_fields}
+    rules = MergeRules(fields=tuple(FieldRule(field=f) for f in FIELDS), conflict_policy=policy)
+    p = RecordVersion(
+        side=Side.PLATFORM,
+        object="Contact",
+        id="m-1",
+        values={**base_values, **platform_edits},
+        modified_at=at(data.draw(st.integers(0, 3))),
+    )
+    s = RecordVersion(
+        side=Side.SALESFORCE,
+        object="Contact",
+        id="003000000000001AAA",
+        values={**base_values, **salesforce_edits},
+        modified_at=at(data.draw(st.integers(0, 3))),
+    )
+    base = SyncState(object="Contact", platform_id="m-1", values=base_values)
+    plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    p2, s2 = apply_plan(plan, p, s)
+    assert p2 is not None
+    assert s2 is not None
+    expected = {**base_values, **platform_edits, **salesforce_edits}
+    assert dict(p2.values) == expected == dict(s2.values)
+    assert plan.conflicts == ()
+
+
+def _mirror_version(version: RecordVersion | None) -> RecordVersion | None:
+    if version is None:
+        return None
+    return replace(version, side=version.side.other, modstamp=None)
+
+
+def _mirror_write(write: SideWrite) -> SideWrite:
+    return replace(write, side=write.side.other)
+
+
+def _mirror_conflict(conflict: FieldConflict) -> FieldConflict:
+    winner = conflict.winner.other if conflict.winner is not None else None
+    return replace(
+        conflict, platform=conflict.salesforce, salesforce=conflict.platform, winner=winner
+    )
+
+
+def _mirror_delete(conflict: DeleteConflict | None) -> DeleteConflict | None:
+    if conflict is None:
+        return None
+    winner = conflict.winner.other if conflict.winner is not None else None
+    return replace(conflict, deleted_side=conflict.deleted_side.other, winner=winner)
+
+
+def _outcome(plan: SyncPlan) -> tuple:  # type: ignore[type-arg]
+    """What must mirror: writes, conflicts and the synced values (ids are side-specific)."""
+    state = None if plan.state is None else (dict(plan.state.values), plan.state.detached)
+    return (plan.platform, plan.salesforce, plan.conflicts, plan.delete_conflict, state)
+
+
+# Archive is asymmetric on purpose (the platform archives, Salesforce cannot), so the
+# mirror property covers the two symmetric delete policies.
+@given(merge_inputs(delete_policies=(DeletePolicy.PROPAGATE, DeletePolicy.IGNORE)))
+def test_the_merge_is_symmetric_under_swapping_sides_with_the_mirrored_policy(
+    inputs: tuple,  # type: ignore[type-arg]
+) -> None:
+    rules, base, p, s = inputs
+    plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    mirrored = merge_record(
+        rules=rules.mirrored(),
+        base=base,
+        platform=_mirror_version(s),
+        salesforce=_mirror_version(p),
+    )
+    p_write, s_write, conflicts, delete_conflict, state = _outcome(mirrored)
+    assert _outcome(plan) == (
+        _mirror_write(s_write),
+        _mirror_write(p_write),
+        tuple(_mirror_conflict(c) for c in conflicts),
+        _mirror_delete(delete_conflict),
+        state,
+    )
