@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,11 +34,43 @@ class Settings(BaseSettings):
         default="https://login.salesforce.com", alias="SALESFORCE_LOGIN_URL"
     )
 
+    #: Largest request body the web server accepts (bytes); larger ones get 413.
+    max_body_bytes: int = Field(default=1_048_576, alias="CRMBRIDGE_MAX_BODY_BYTES", gt=0)
+    #: Largest ``limit`` a list endpoint accepts.
+    max_page_size: int = Field(default=200, alias="CRMBRIDGE_MAX_PAGE_SIZE", gt=0)
+
+    @property
+    def is_production(self) -> bool:
+        """Whether unsafe settings must be refused."""
+        return self.environment.strip().lower() == "production"
+
+    def check_safe_for_production(self) -> None:
+        """Raise ``ValueError`` when production runs with unsafe settings."""
+        if self.is_production and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError(
+                "CRMBRIDGE_SECRET_KEY must be set to at least 32 random characters in production"
+            )
+
+    def signing_key(self, purpose: str) -> bytes:
+        """A key for signing ``purpose`` (sessions, cursors), derived from the secret key.
+
+        Each purpose gets its own key, so a value signed for one use cannot pass for
+        another. Without ``CRMBRIDGE_SECRET_KEY`` (development only) a random key is
+        used for the life of the process: sessions and cursors do not survive restarts.
+        """
+        secret = self.secret_key.get_secret_value() or _ephemeral_secret()
+        return hashlib.sha256(f"crmbridge/{purpose}/v1\x00{secret}".encode()).digest()
+
     def resolved_database_url(self) -> str:
         """The database URL to use: ``DATABASE_URL`` or the SQLite default."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'crmbridge.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def _ephemeral_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 @lru_cache(maxsize=1)

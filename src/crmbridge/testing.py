@@ -8,5 +8,6 @@ and a controllable clock. Each part keeps its fixtures next to its code.
 from __future__ import annotations
 
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
+from crmbridge.web.testing import api
 
-__all__ = ["clean_db", "database_url", "db_engine", "db_session"]
+__all__ = ["api", "clean_db", "database_url", "db_engine", "db_session"]

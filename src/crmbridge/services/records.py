@@ -1,0 +1,230 @@
+"""Platform records of every entity type: create, read, update, delete, list.
+
+All entity types go through the same functions; the entity registry and the tenant's
+custom fields say what is valid. Every write appends its change-log entry in the same
+transaction (the repository does both), so the sync sees every change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.entities import (
+    EntityType,
+    FieldError,
+    FieldSpec,
+    RecordValidationError,
+    record_fields,
+    validate_record_input,
+)
+from crmbridge.services.custom_fields import custom_field_specs
+from crmbridge.services.errors import NotFound, StaleVersion
+from crmbridge.store.models import Record
+from crmbridge.store.repositories import records as repo
+from crmbridge.store.repositories.change_log import ChangeContext
+
+#: Walking a parent chain further than this means a cycle or bad data.
+MAX_HIERARCHY_DEPTH = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordPage:
+    """One page of a list, oldest change first."""
+
+    #: The records, ordered by ``(updated_at, id)``.
+    records: list[Record]
+    #: Position after the last record, when more may follow.
+    next_position: tuple[datetime, str] | None
+
+
+def fields_for(session: Session, *, tenant_id: str, entity: EntityType) -> dict[str, FieldSpec]:
+    """Core and custom fields of ``entity`` for this tenant."""
+    custom = custom_field_specs(session, tenant_id=tenant_id, entity_type=entity.name)
+    return record_fields(entity, custom)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def record_view(record: Record, fields: Mapping[str, FieldSpec]) -> dict[str, Any]:
+    """The API representation: metadata, then every field (null when unset)."""
+    view: dict[str, Any] = {
+        "id": record.id,
+        "entity_type": record.entity_type,
+        "version": record.version,
+        "salesforce_id": record.salesforce_id,
+        "sync_status": record.sync_status,
+        "created_at": _iso(record.created_at),
+        "updated_at": _iso(record.updated_at),
+        "deleted_at": _iso(record.deleted_at),
+    }
+    for name in fields:
+        view[name] = record.data.get(name)
+    return view
+
+
+def _check_references(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    values: Mapping[str, Any],
+    record_id: str,
+) -> None:
+    errors: list[FieldError] = []
+    for spec in entity.references:
+        target = values.get(spec.name)
+        if target is None or spec.references is None:
+            continue
+        found = repo.existing_record_ids(
+            session, tenant_id=tenant_id, entity_type=spec.references, record_ids=[target]
+        )
+        if not found:
+            errors.append(FieldError(field=spec.name, message=f"no {spec.references} with this id"))
+        elif spec.references == entity.name and _creates_cycle(
+            session,
+            tenant_id=tenant_id,
+            entity=entity,
+            field=spec.name,
+            start=target,
+            record_id=record_id,
+        ):
+            errors.append(FieldError(field=spec.name, message="would make the hierarchy a cycle"))
+    if errors:
+        raise RecordValidationError(errors)
+
+
+def _creates_cycle(
+    session: Session, *, tenant_id: str, entity: EntityType, field: str, start: str, record_id: str
+) -> bool:
+    current: str | None = start
+    for _ in range(MAX_HIERARCHY_DEPTH):
+        if current is None:
+            return False
+        if current == record_id:
+            return True
+        current = repo.parent_of(
+            session, tenant_id=tenant_id, entity_type=entity.name, record_id=current, field=field
+        )
+    return True
+
+
+def create_record(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    payload: Mapping[str, Any],
+    context: ChangeContext,
+    record_id: str | None = None,
+) -> Record:
+    """Validate ``payload`` and insert the record with its change-log entry.
+
+    Raises:
+        RecordValidationError: invalid fields or references (nothing written).
+    """
+    fields = fields_for(session, tenant_id=tenant_id, entity=entity)
+    values = validate_record_input(
+        entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=False
+    )
+    record_id = record_id or str(uuid.uuid4())
+    _check_references(
+        session, tenant_id=tenant_id, entity=entity, values=values, record_id=record_id
+    )
+    return repo.insert_record(
+        session,
+        tenant_id=tenant_id,
+        entity_type=entity.name,
+        record_id=record_id,
+        values=values,
+        context=context,
+    )
+
+
+def get_record(session: Session, *, tenant_id: str, entity: EntityType, record_id: str) -> Record:
+    """The live record, or :class:`NotFound` (also for other tenants' ids)."""
+    record = repo.get_record(
+        session, tenant_id=tenant_id, entity_type=entity.name, record_id=record_id
+    )
+    if record is None:
+        raise NotFound(f"No {entity.label.lower()} with this id.")
+    return record
+
+
+def _check_version(record: Record, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != record.version:
+        raise StaleVersion(
+            f"The record is at version {record.version}, not {expected_version}; "
+            "re-read it and apply your change again."
+        )
+
+
+def update_record(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    record_id: str,
+    payload: Mapping[str, Any],
+    context: ChangeContext,
+    expected_version: int | None = None,
+) -> Record:
+    """Apply a partial update; an update that changes nothing writes nothing."""
+    record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
+    fields = fields_for(session, tenant_id=tenant_id, entity=entity)
+    values = validate_record_input(
+        entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=True
+    )
+    _check_version(record, expected_version)
+    _check_references(
+        session, tenant_id=tenant_id, entity=entity, values=values, record_id=record.id
+    )
+    repo.update_record(session, record, values=values, context=context)
+    return record
+
+
+def delete_record(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    record_id: str,
+    context: ChangeContext,
+    expected_version: int | None = None,
+) -> Record:
+    record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
+    _check_version(record, expected_version)
+    return repo.soft_delete_record(session, record, context=context)
+
+
+def list_records(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    updated_since: datetime | None = None,
+    include_deleted: bool = False,
+) -> RecordPage:
+    """One page of records ordered by last change; ``after`` continues a previous page."""
+    rows = repo.list_records(
+        session,
+        tenant_id=tenant_id,
+        entity_type=entity.name,
+        limit=limit + 1,
+        after=after,
+        updated_since=updated_since,
+        include_deleted=include_deleted,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = (rows[-1].updated_at, rows[-1].id) if more and rows else None
+    return RecordPage(records=rows, next_position=position)
