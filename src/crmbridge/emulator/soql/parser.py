@@ -240,7 +240,7 @@ class _Builder(Transformer[Token, Any]):
 
     def semi_join(self, children: list[Any]) -> ast.SemiJoin:
         field, name = children[1], children[3]
-        where = children[4] if len(children) > 4 else None
+        where = children[4][1] if len(children) > 4 else None
         return ast.SemiJoin(field, str(name), _pos(name), where)
 
     def in_semi_join(self, children: list[Any]) -> ast.InSemiJoin:

@@ -1,0 +1,143 @@
+"""SQL rows → records in Salesforce's JSON shape, and → Bulk API CSV cells.
+
+REST query records carry ``attributes: {type, url}``, nest parent records under their
+relationship name (null when the lookup is empty), render child subqueries as
+``{totalSize, done, records}`` (null when there are none) and show datetimes as
+``2024-01-02T03:04:05.000+0000`` (REST API Developer Guide, "Query").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crmbridge.emulator.schema import Schema
+from crmbridge.emulator.soql.plans import (
+    AddressOut,
+    ChildOut,
+    Entry,
+    FieldOut,
+    ParentOut,
+    RecordShape,
+    TypeOfOut,
+)
+
+_DECIMALS = frozenset({"double", "currency", "percent"})
+
+#: Child subquery results by ChildOut (identity) and then by parent id.
+ChildResults = Mapping[int, Mapping[str, list[dict[str, Any]]]]
+
+
+def json_value(kind: str, value: Any) -> Any:
+    """A stored value as REST JSON shows it."""
+    if value is None:
+        return None
+    if kind == "boolean":
+        return bool(value)
+    if kind == "int":
+        return int(value)
+    if kind in _DECIMALS:
+        return float(value)
+    if kind == "datetime" and isinstance(value, str) and value.endswith("Z"):
+        return value[:-1] + "+0000"
+    return value
+
+
+def csv_value(kind: str, value: Any) -> str:
+    """A stored value as a Bulk API CSV cell (empty for null; datetimes keep the Z)."""
+    if value is None:
+        return ""
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "int":
+        return str(int(value))
+    if kind in _DECIMALS:
+        return repr(float(value))
+    return str(value)
+
+
+class RecordRenderer:
+    """Builds REST records from rows of one plan."""
+
+    def __init__(self, schema: Schema, api_version: str) -> None:
+        self.schema = schema
+        self.prefix = f"/services/data/v{api_version}/sobjects/"
+
+    def attributes(self, type_name: str, record_id: str | None) -> dict[str, Any]:
+        """``{type, url}``; polymorphic (``Name``) parents point at their real object."""
+        url_type = type_name
+        if type_name == "Name" and record_id:
+            target = self.schema.object_for_id(record_id)
+            url_type = target.name if target is not None else type_name
+        attributes: dict[str, Any] = {"type": type_name}
+        if record_id is not None:
+            attributes["url"] = f"{self.prefix}{url_type}/{record_id}"
+        return attributes
+
+    def record(
+        self, shape: RecordShape, row: tuple[Any, ...], children: ChildResults
+    ) -> dict[str, Any]:
+        """The record one row of the plan stands for."""
+        record_id = row[shape.id_index]
+        record: dict[str, Any] = {"attributes": self.attributes(shape.type_name, record_id)}
+        self._fill(record, shape.entries, row, children, record_id)
+        return record
+
+    def _fill(
+        self,
+        target: dict[str, Any],
+        entries: Mapping[str, Entry],
+        row: tuple[Any, ...],
+        children: ChildResults,
+        record_id: str | None,
+    ) -> None:
+        for entry in entries.values():
+            if isinstance(entry, FieldOut):
+                target[entry.key] = json_value(entry.type, row[entry.index])
+            elif isinstance(entry, AddressOut):
+                target[entry.key] = _address(entry, row)
+            elif isinstance(entry, ParentOut):
+                parent_id = row[entry.id_index]
+                if parent_id is None:
+                    target[entry.key] = None
+                    continue
+                parent = {"attributes": self.attributes(entry.type_name, parent_id)}
+                self._fill(parent, entry.entries, row, children, parent_id)
+                target[entry.key] = parent
+            elif isinstance(entry, TypeOfOut):
+                target[entry.key] = self._typeof(entry, row, children)
+            else:
+                target[entry.key] = _child_result(entry, children, record_id)
+
+    def _typeof(
+        self, entry: TypeOfOut, row: tuple[Any, ...], children: ChildResults
+    ) -> dict[str, Any] | None:
+        parent_id = row[entry.id_index]
+        type_name = row[entry.type_index]
+        if parent_id is None:
+            return None
+        entries = entry.branches.get(type_name or "") if type_name else None
+        if entries is None:
+            entries = entry.else_entries
+        if entries is None:
+            return None
+        actual = type_name or "Name"
+        parent = {"attributes": self.attributes(actual, parent_id)}
+        self._fill(parent, entries, row, children, parent_id)
+        return parent
+
+
+def _address(entry: AddressOut, row: tuple[Any, ...]) -> dict[str, Any] | None:
+    values = {key: row[index] for key, index in entry.components}
+    if all(value is None for value in values.values()):
+        return None
+    return values
+
+
+def _child_result(
+    entry: ChildOut, children: ChildResults, record_id: str | None
+) -> dict[str, Any] | None:
+    records = children.get(id(entry), {}).get(record_id or "", [])
+    if not records:
+        return None
+    return {"totalSize": len(records), "done": True, "records": records}
