@@ -182,15 +182,16 @@ def _formula(field: FieldMapping) -> Formula:
 
 
 def _has(record: Mapping[str, Any], name: str, *, case_sensitive: bool) -> bool:
-    if name in record:
+    """Whether the record carries the field (a dotted path: its first part)."""
+    head = name.split(".")[0]
+    if head in record:
         return True
-    if "." in name:
-        return read_path(record, name, case_sensitive=case_sensitive) is not None
-    return not case_sensitive and any(k.casefold() == name.casefold() for k in record)
+    return not case_sensitive and any(k.casefold() == head.casefold() for k in record)
 
 
-def _outbound_input(record: Mapping[str, Any], field: FieldMapping) -> Any:
-    values = [record.get(name) for name in field.platform_fields]
+def _read(record: Mapping[str, Any], names: tuple[str, ...], *, outbound: bool) -> Any:
+    # Platform paths are exact (``sub_goals.voted``); Salesforce names ignore case.
+    values = [read_path(record, name, case_sensitive=outbound) for name in names]
     return values[0] if len(values) == 1 else values
 
 
@@ -239,12 +240,7 @@ def _map_field(
                     target_fields=targets,
                     skipped="the record does not carry " + ", ".join(sources),
                 )
-            if outbound:
-                value = _outbound_input(record, field)
-            else:
-                values = [read_path(record, n, case_sensitive=False) for n in sources]
-                value = values[0] if len(values) == 1 else values
-            initial = value
+            value = initial = _read(record, sources, outbound=outbound)
         steps = field.steps if outbound else tuple(reversed(field.steps))
         if stop_before is not None:
             steps = steps[:stop_before]
@@ -294,18 +290,55 @@ def _map_field(
     )
 
 
-def _collect(results: Sequence[FieldResult], *, outbound: bool) -> dict[str, Any]:
+def _put(values: dict[str, Any], name: str, value: Any) -> None:
+    """Store a value; a dotted platform path (``sub_goals.voted``) fills a nested object."""
+    head, _, rest = name.partition(".")
+    if not rest:
+        values[name] = value
+        return
+    nested = values.get(head)
+    if not isinstance(nested, dict):
+        nested = values[head] = {}
+    _put(nested, rest, value)
+
+
+def _collect(
+    results: Sequence[FieldResult], *, outbound: bool
+) -> tuple[dict[str, Any], tuple[FieldResult, ...]]:
+    """The values of the results, and the results with clashes turned into errors.
+
+    Several mappings may fill one field (Task.WhoId from a member or from a lead):
+    the first non-empty value wins, and a second, different one is an error.
+    """
     convert = _to_salesforce_value if outbound else _to_platform_value
     values: dict[str, Any] = {}
+    written_by: dict[str, str] = {}
+    checked: list[FieldResult] = []
     for result in results:
         if result.error is not None or result.skipped is not None:
+            checked.append(result)
             continue
-        if len(result.target_fields) == 1:
-            values[result.target_fields[0]] = convert(result.output)
-        else:
-            for name, item in zip(result.target_fields, result.output, strict=True):
-                values[name] = convert(item)
-    return values
+        outputs = [result.output] if len(result.target_fields) == 1 else list(result.output)
+        clash = None
+        pending: list[tuple[str, Any]] = []
+        for name, item in zip(result.target_fields, outputs, strict=True):
+            converted = convert(item)
+            if name in written_by:
+                previous = read_path(values, name)
+                if is_blank(converted) or converted == previous:
+                    continue
+                if not is_blank(previous):
+                    clash = f"{name} is already set by {written_by[name]} to {previous!r}"
+                    break
+            pending.append((name, converted))
+        if clash is not None:
+            checked.append(replace(result, error=clash))
+            continue
+        for name, converted in pending:
+            _put(values, name, converted)
+            written_by[name] = result.label
+        checked.append(result)
+    return values, tuple(checked)
 
 
 def map_to_salesforce(
@@ -321,11 +354,12 @@ def map_to_salesforce(
     Returns:
         The Salesforce values (API names; wire formats) with per-field traces and errors.
     """
-    results = tuple(
-        _map_field(record, field, context, outbound=True) for field in mapping.outbound_fields()
+    values, results = _collect(
+        [_map_field(record, field, context, outbound=True) for field in mapping.outbound_fields()],
+        outbound=True,
     )
     return MappedRecord(
-        values=_collect(results, outbound=True),
+        values=values,
         fields=results,
         excluded_by_filter=not mapping.accepts_platform_record(record),
     )
@@ -344,11 +378,15 @@ def map_to_platform(
     Returns:
         The platform values with per-field traces and errors.
     """
-    results = tuple(
-        _map_field(sf_record, field, context, outbound=False) for field in mapping.inbound_fields()
+    values, results = _collect(
+        [
+            _map_field(sf_record, field, context, outbound=False)
+            for field in mapping.inbound_fields()
+        ],
+        outbound=False,
     )
     return MappedRecord(
-        values=_collect(results, outbound=False),
+        values=values,
         fields=results,
         excluded_by_filter=not mapping.accepts_salesforce_record(sf_record),
     )

@@ -25,6 +25,22 @@ from crmbridge.domain.mapping.reading import DefinitionReader
 from crmbridge.domain.mapping.transforms.base import StepContext, TransformStep
 from crmbridge.domain.mapping.values import coerce_string, is_blank
 
+#: Id prefixes of standard objects, the same in every org (Salesforce Help, "Standard
+#: Field Record ID Prefix Decoder"); they tell which object a polymorphic reference
+#: such as ``Task.WhoId`` points at.
+STANDARD_KEY_PREFIXES: dict[str, str] = {
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "User": "005",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+    "Case": "500",
+    "Task": "00T",
+    "Event": "00U",
+}
+
 
 def relationship_name(reference_field: str) -> str:
     """The relationship name of a reference field: ``AccountId`` → ``Account``.
@@ -185,6 +201,11 @@ class Reference(TransformStep):
 
     def to_platform(self, value: Any, ctx: StepContext) -> Any:
         if is_blank(value):
+            return None
+        prefix = STANDARD_KEY_PREFIXES.get(self.object_name)
+        if prefix and not str(value).startswith(prefix):
+            # A polymorphic reference (WhoId: Contact or Lead) pointing at another
+            # object: not this mapping's link.
             return None
         if self.external_id_field:
             path = f"{relationship_name(ctx.salesforce_fields[0])}.{self.external_id_field}"
