@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import typer
 
+from crmbridge.services.cli import apikey_app, tenant_app, user_app
+from crmbridge.store.cli import db_app
+from crmbridge.web.cli import serve
+
 app = typer.Typer(
     name="crmbridge",
     help="Two-way sync between your platform and Salesforce.",
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
 
 
 def main() -> None:
