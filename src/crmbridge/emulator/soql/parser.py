@@ -370,7 +370,14 @@ class _Builder(Transformer[Token, Any]):
 
 
 def _value_text(value: Any) -> str:
-    return str(getattr(value, "text", None) or getattr(value, "value", value))
+    """A literal as the query wrote it (for "unexpected token" messages)."""
+    if isinstance(value, ast.NullValue):
+        return "null"
+    if isinstance(value, ast.BooleanValue):
+        return "true" if value.value else "false"
+    if isinstance(value, ast.DateLiteral):
+        return value.name if value.n is None else f"{value.name}:{value.n}"
+    return str(getattr(value, "text", value))
 
 
 def _token_text(token: Token) -> str:
