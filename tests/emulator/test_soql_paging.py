@@ -1,0 +1,217 @@
+"""Query paging: locators, batch sizes, keyset order across pages, expiry, Bulk streaming."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from soql_dataset import NOW, FixedClock
+
+from crmbridge.emulator.bootstrap import bootstrap_org
+from crmbridge.emulator.schema import default_schema
+from crmbridge.emulator.soql import QueryEngine, QueryPage, SoqlError
+from crmbridge.emulator.store import OrgStore
+
+CONTACTS = 6100
+ACCOUNTS = 10
+_LOCATOR = re.compile(r"^01g[0-9A-Za-z]{15}-(\d+)$")
+
+
+class PagedOrg:
+    """An org with a few thousand contacts, in insertion order ``rows``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.clock = FixedClock(NOW)
+        schema = default_schema()
+        self.store = OrgStore.open(data_dir, schema, clock=self.clock)
+        bootstrap_org(self.store)
+        self.engine = QueryEngine(self.store, schema, clock=self.clock)
+        accounts = self.store.insert_many(
+            "Account", [{"Name": f"Account {i}"} for i in range(ACCOUNTS)], validate=False
+        )
+        self.account_ids = [r.id for r in accounts]
+        self.rows: list[dict[str, Any]] = [
+            {
+                # Repeated last names and a third of emails null, to test ties and nulls.
+                "LastName": f"Name{(i * 7) % 700:03d}",
+                "Email": None if i % 3 == 0 else f"c{i % 911}@x.example",
+                "AccountId": self.account_ids[i % ACCOUNTS],
+            }
+            for i in range(CONTACTS)
+        ]
+        results = self.store.insert_many("Contact", self.rows, validate=False)
+        for row, result in zip(self.rows, results, strict=True):
+            row["Id"] = result.id
+
+    def all_pages(self, soql: str, **kw: Any) -> list[QueryPage]:
+        """Every page of a query, following locators."""
+        pages = [self.engine.start(soql, include_deleted=False, **kw)]
+        while not pages[-1].done:
+            assert pages[-1].locator is not None
+            pages.append(self.engine.more(pages[-1].locator))
+        return pages
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory: pytest.TempPathFactory) -> PagedOrg:
+    return PagedOrg(Path(tmp_path_factory.mktemp("soql-paging")))
+
+
+def _ids(pages: list[QueryPage]) -> list[str]:
+    return [record["Id"] for page in pages for record in page.records]
+
+
+def test_pages_of_2000_cover_every_record_once(paged: PagedOrg) -> None:
+    pages = paged.all_pages("SELECT Id FROM Contact")
+    assert [len(p.records) for p in pages] == [2000, 2000, 2000, 100]
+    assert {p.total_size for p in pages} == {CONTACTS}
+    assert [p.done for p in pages] == [False, False, False, True]
+    positions = [int(_LOCATOR.match(p.locator).group(1)) for p in pages[:-1]]  # type: ignore[union-attr, arg-type]
+    assert positions == [2000, 4000, 6000]
+    assert pages[-1].locator is None
+    assert _ids(pages) == [row["Id"] for row in paged.rows]
+
+
+@pytest.mark.parametrize(("asked", "served"), [(500, 500), (50, 200), (5000, 2000)])
+def test_batch_size_is_kept_within_200_and_2000(paged: PagedOrg, asked: int, served: int) -> None:
+    page = paged.engine.start("SELECT Id FROM Contact", include_deleted=False, batch_size=asked)
+    assert len(page.records) == served
+
+
+def _sort_key_email_desc_nulls_first(row: dict[str, Any]) -> tuple[Any, ...]:
+    email = row["Email"]
+    return (email is not None, _Desc(email.lower()) if email else None, row["LastName"].lower())
+
+
+class _Desc:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def test_keyset_pages_keep_the_order_across_ties_and_nulls(paged: PagedOrg) -> None:
+    pages = paged.all_pages(
+        "SELECT Id, LastName, Email FROM Contact ORDER BY Email DESC NULLS FIRST, LastName",
+        batch_size=200,
+    )
+    assert len(pages) == 31
+    # Python's sort is stable, so equal keys keep insertion order, like the row id tiebreak.
+    expected = sorted(paged.rows, key=_sort_key_email_desc_nulls_first)
+    assert _ids(pages) == [row["Id"] for row in expected]
+
+
+def test_order_by_a_repeated_value_pages_without_gaps_or_repeats(paged: PagedOrg) -> None:
+    pages = paged.all_pages("SELECT Id FROM Contact ORDER BY LastName DESC", batch_size=300)
+    expected = sorted(paged.rows, key=lambda r: _Desc(r["LastName"].lower()))
+    assert _ids(pages) == [row["Id"] for row in expected]
+
+
+def test_order_by_parent_field_pages(paged: PagedOrg) -> None:
+    pages = paged.all_pages("SELECT Id, Account.Name FROM Contact ORDER BY Account.Name, Id")
+    names = [r["Account"]["Name"] for p in pages for r in p.records]
+    assert names == sorted(names, key=str.lower)
+    assert len(set(_ids(pages))) == CONTACTS
+
+
+def test_limit_and_offset_apply_across_pages(paged: PagedOrg) -> None:
+    pages = paged.all_pages("SELECT Id FROM Contact ORDER BY LastName LIMIT 4500 OFFSET 100")
+    assert [len(p.records) for p in pages] == [2000, 2000, 500]
+    assert pages[0].total_size == 4500
+    expected = sorted(paged.rows, key=lambda r: r["LastName"].lower())[100:4600]
+    assert _ids(pages) == [row["Id"] for row in expected]
+
+
+def test_a_locator_can_be_fetched_again(paged: PagedOrg) -> None:
+    first = paged.engine.start("SELECT Id FROM Contact", include_deleted=False)
+    assert first.locator is not None
+    again = paged.engine.more(first.locator)
+    retried = paged.engine.more(first.locator)
+    assert _ids([again]) == _ids([retried])
+    assert again.locator == retried.locator
+
+
+def test_locators_expire_after_15_idle_minutes(paged: PagedOrg) -> None:
+    first = paged.engine.start("SELECT Id FROM Contact", include_deleted=False)
+    assert first.locator is not None
+    paged.clock.now = NOW + dt.timedelta(minutes=14)
+    second = paged.engine.more(first.locator)
+    assert second.locator is not None
+    paged.clock.now = NOW + dt.timedelta(minutes=14 + 16)
+    try:
+        with pytest.raises(SoqlError) as caught:
+            paged.engine.more(second.locator)
+    finally:
+        paged.clock.now = NOW
+    assert caught.value.error_code == "INVALID_QUERY_LOCATOR"
+
+
+def test_the_oldest_cursor_is_dropped_past_the_limit(paged: PagedOrg) -> None:
+    engine = QueryEngine(paged.store, paged.store.schema, clock=paged.clock, max_cursors=2)
+    locators = [
+        engine.start("SELECT Id FROM Contact", include_deleted=False).locator for _ in range(3)
+    ]
+    with pytest.raises(SoqlError) as caught:
+        engine.more(locators[0])  # type: ignore[arg-type]
+    assert caught.value.error_code == "INVALID_QUERY_LOCATOR"
+    assert len(engine.more(locators[2]).records) == 2000  # type: ignore[arg-type]
+
+
+def test_child_subqueries_are_grouped_under_their_parent(paged: PagedOrg) -> None:
+    page = paged.engine.start(
+        "SELECT Id, (SELECT Id FROM Contacts ORDER BY LastName LIMIT 3) FROM Account ORDER BY Name",
+        include_deleted=False,
+    )
+    assert len(page.records) == ACCOUNTS
+    for record in page.records:
+        contacts = record["Contacts"]
+        assert contacts["totalSize"] == 3
+        mine = [r for r in paged.rows if r["AccountId"] == record["Id"]]
+        expected = sorted(mine, key=lambda r: r["LastName"].lower())[:3]
+        assert [c["Id"] for c in contacts["records"]] == [r["Id"] for r in expected]
+
+
+def test_iter_flat_streams_every_row_with_flattened_names(paged: PagedOrg) -> None:
+    names, rows = paged.engine.iter_flat(
+        "SELECT Id, Email, Account.Name, Account.Owner.IsActive FROM Contact",
+        include_deleted=False,
+    )
+    assert names == ["Id", "Email", "Account.Name", "Account.Owner.IsActive"]
+    materialised = list(rows)
+    assert len(materialised) == CONTACTS
+    first = materialised[0]
+    assert first == (paged.rows[0]["Id"], "", "Account 0", "true")
+    assert materialised[1][1] == "c1@x.example"
+
+
+def test_records_deleted_while_paging_end_the_result_early(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    schema = default_schema()
+    store = OrgStore.open(tmp_path, schema, clock=clock)
+    bootstrap_org(store)
+    results = store.insert_many(
+        "Contact", [{"LastName": f"C{i:04d}"} for i in range(450)], validate=False
+    )
+    engine = QueryEngine(store, schema, clock=clock)
+    first = engine.start("SELECT Id FROM Contact ORDER BY LastName", include_deleted=False,
+                         batch_size=200)  # fmt: skip
+    store.delete("Contact", results[300].id)  # type: ignore[arg-type]
+    assert first.locator is not None
+    second = engine.more(first.locator)
+    assert second.locator is not None
+    third = engine.more(second.locator)
+    assert third.done
+    assert third.total_size == 450
+    seen = _ids([first, second, third])
+    assert len(seen) == 449
+    assert results[300].id not in seen
