@@ -77,4 +77,11 @@ def build_app(ctx: EmulatorContext, *, extra_routes: list[Any] | None = None) ->
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )
     app.state.emulator = ctx
+    # A module may also attach services to the org (store listeners, workers started
+    # through ctx.on_start): it exposes ``setup(ctx)``.
+    for name in ROUTE_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            setup = getattr(importlib.import_module(name), "setup", None)
+            if setup is not None:
+                setup(ctx)
     return app

@@ -228,7 +228,12 @@ def api_route(
             response.headers.update(limit_info_header(request))
         return response
 
-    return Route(path, endpoint, methods=list(methods), name=name)
+    route = Route(path, endpoint, methods=list(methods), name=name)
+    # Composite subrequests call the handler in-process (crmbridge.emulator.composite_tree).
+    route.api_handler = handler  # type: ignore[attr-defined]
+    route.api_resource = resource  # type: ignore[attr-defined]
+    route.api_versioned = versioned  # type: ignore[attr-defined]
+    return route
 
 
 def api_routes(path: str, handler: Handler, **kwargs: Any) -> list[Route]:

@@ -109,7 +109,8 @@ def extend_schema_from_file(schema: Schema, path: Path) -> Schema:
 
 def extend_schema(schema: Schema, data: Mapping[str, Any], *, source: str = "schema") -> Schema:
     """``schema`` with the objects, fields and rules of an already parsed schema document."""
-    if not isinstance(data, Mapping) or set(data) - {"objects"}:
+    # ``outbound_messages`` belongs to crmbridge.emulator.outbound, which reads it itself.
+    if not isinstance(data, Mapping) or set(data) - {"objects", "outbound_messages"}:
         raise SchemaFileError(f"{source}: the top level must be a mapping with 'objects'")
     objects = data.get("objects") or {}
     if not isinstance(objects, Mapping):

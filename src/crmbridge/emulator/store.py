@@ -118,6 +118,8 @@ class OrgStore:
         )
         self._dirty_counters: set[str] = set()
         self._stage_cache: dict[str, dict[str, Any]] | None = None
+        #: The transaction open on the thread holding the lock, if any (see transaction()).
+        self._open_tx: StoreTransaction | None = None
 
     @classmethod
     def open(
@@ -298,8 +300,17 @@ class OrgStore:
         from crmbridge.emulator.store_writes import StoreTransaction
 
         with self._lock:
+            outer = self._open_tx
+            if outer is not None:
+                # Re-entered by the thread that holds the lock (a composite request's
+                # subrequests): nest as a savepoint of the open transaction, whose
+                # commit notifies the listeners.
+                with outer.savepoint():
+                    yield outer
+                return
             self._conn.execute("BEGIN IMMEDIATE")
             tx = StoreTransaction(self, self._conn, user_id or self.default_user_id)
+            self._open_tx = tx
             try:
                 yield tx
                 self._flush_counters()
@@ -308,6 +319,8 @@ class OrgStore:
                 # Ids handed out in a rolled-back transaction are simply never used.
                 self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._open_tx = None
             events = tx.events()
         self._notify(events)
 
