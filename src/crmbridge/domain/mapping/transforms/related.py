@@ -179,6 +179,9 @@ class Reference(TransformStep):
     entity: str
     #: The referred object's external-id field; ``None``: only known links resolve.
     external_id_field: str | None = "Platform_Id__c"
+    #: A reference to a record that is not linked (an owner who is no platform user)
+    #: leaves the field empty instead of failing the field.
+    optional: bool = False
 
     def to_salesforce(self, value: Any, ctx: StepContext) -> Any:
         if is_blank(value):
@@ -194,6 +197,8 @@ class Reference(TransformStep):
                 external_id_field=self.external_id_field,
                 value=platform_id,
             )
+        if self.optional:
+            return None
         raise TransformError(
             f"the {self.entity} {platform_id} has no {self.object_name} in Salesforce yet; "
             f"it links once that record syncs"
@@ -215,6 +220,8 @@ class Reference(TransformStep):
         linked = ctx.context.platform_id_for(self.object_name, str(value))
         if linked:
             return linked
+        if self.optional:
+            return None
         raise TransformError(
             f"the {self.object_name} {value} is not linked to a platform {self.entity} yet; "
             f"it links once that record syncs"
@@ -225,11 +232,12 @@ class Reference(TransformStep):
             "object": self.object_name,
             "entity": self.entity,
             "external_id_field": self.external_id_field,
+            "optional": self.optional,
         }
 
     @classmethod
     def from_params(cls, reader: DefinitionReader) -> Self:
-        reader.reject_unknown({"object", "entity", "external_id_field"})
+        reader.reject_unknown({"object", "entity", "external_id_field", "optional"})
         external_id = (
             reader.optional_string("external_id_field")
             if reader.has("external_id_field")
@@ -239,6 +247,7 @@ class Reference(TransformStep):
             object_name=reader.string("object"),
             entity=reader.string("entity"),
             external_id_field=external_id,
+            optional=reader.boolean("optional", False),
         )
 
     def salesforce_value_type(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -152,14 +153,14 @@ class ValueMap(TransformStep):
 
 
 def value_map(
-    pairs: dict[MapValue, MapValue] | list[tuple[MapValue, MapValue]],
+    pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
     *,
     salesforce_default: MapValue | Unset = UNSET,
     platform_default: MapValue | Unset = UNSET,
     case_insensitive: bool = False,
 ) -> ValueMap:
     """Shorthand: ``value_map({"NEW": "New"}, salesforce_default="Open")``."""
-    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
     return ValueMap(
         pairs=tuple(items),
         salesforce_default=salesforce_default,
