@@ -111,6 +111,7 @@ class BodySizeLimitMiddleware:
         response = problem_response(
             413,
             f"The request body is larger than {self.max_bytes} bytes.",
+            slug="payload-too-large",
             instance=scope.get("path"),
         )
         await response(scope, receive, send)

@@ -34,6 +34,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:crmbridge:problem:"
 
 log = structlog.get_logger(__name__)
+#: Problem types whose status phrase differs between Python versions.
+_HTTP_SLUGS = {413: "payload-too-large", 422: "validation-error"}
 
 
 class ProblemError(Exception):
@@ -117,7 +119,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return problem_response(
-            exc.status_code, detail, instance=_instance(request), headers=exc.headers
+            exc.status_code,
+            detail,
+            slug=_HTTP_SLUGS.get(exc.status_code),
+            instance=_instance(request),
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
