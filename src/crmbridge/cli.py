@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from crmbridge.emulator.cli import emulator_command
 from crmbridge.services.cli import apikey_app, tenant_app, user_app
 from crmbridge.store.cli import db_app
 from crmbridge.web.cli import serve
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 
 app.command("serve")(serve)
+app.command("emulator")(emulator_command)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")

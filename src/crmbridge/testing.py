@@ -7,7 +7,16 @@ and a controllable clock. Each part keeps its fixtures next to its code.
 
 from __future__ import annotations
 
+from crmbridge.emulator.fixtures import emulator, emulator_info
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
 from crmbridge.web.testing import api
 
-__all__ = ["api", "clean_db", "database_url", "db_engine", "db_session"]
+__all__ = [
+    "api",
+    "clean_db",
+    "database_url",
+    "db_engine",
+    "db_session",
+    "emulator",
+    "emulator_info",
+]

@@ -112,6 +112,8 @@ class EmulatorContext:
         #: ``https://host:port`` once the server listens (set by EmulatorServer).
         self.base_url = "https://127.0.0.1"
         self._query_engine: Any = None
+        #: Per-org state other modules keep (OAuth web sessions, bulk jobs …), by name.
+        self.services: dict[str, Any] = {}
         #: Hooks other modules register for server start/stop (e.g. outbound delivery).
         self.on_start: list[Any] = []
         self.on_stop: list[Any] = []
