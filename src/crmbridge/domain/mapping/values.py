@@ -65,8 +65,9 @@ def render_salesforce_datetime(value: datetime) -> str:
     """
     if value.tzinfo is None:
         raise TransformError("a datetime without a time zone cannot be sent to Salesforce")
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    # isoformat pads the year to four digits, which strftime's %Y does not on Linux.
+    return utc.isoformat(timespec="milliseconds") + "+0000"
 
 
 def parse_salesforce_date(value: Any) -> date:
