@@ -107,7 +107,8 @@ def test_oversize_payloads_get_413_and_write_nothing(
     api, tenant, headers = world
     before = _counts(api, tenant)
     huge = {**MEMBER, "title": "x" * (70 * 1024)}  # test limit: 64 KiB
-    _assert_problem(api.client.post("/api/v1/members", json=huge, headers=headers), 413)
+    problem = _assert_problem(api.client.post("/api/v1/members", json=huge, headers=headers), 413)
+    assert problem["type"] == "urn:crmbridge:problem:payload-too-large"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the stream is counted
         yield b'{"first_name": "A", "last_name": "'
@@ -118,7 +119,7 @@ def test_oversize_payloads_get_413_and_write_nothing(
     response = api.client.post(
         "/api/v1/members", content=chunks(), headers={**headers, "Content-Type": "application/json"}
     )
-    _assert_problem(response, 413)
+    assert _assert_problem(response, 413)["type"].endswith("payload-too-large")
     users = api.client.post(
         "/api/v1/users",
         json={"email": "a@example.com", "role": "CLIENT_STAFF", "name": "n" * 70_000},
