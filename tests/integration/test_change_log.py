@@ -224,3 +224,36 @@ def test_concurrent_writers_cannot_lose_an_update(db_session: Session) -> None:
     db_session.expire_all()
     assert db_session.get(Record, record.id).data["title"] == "Mine"  # type: ignore[union-attr]
     assert count_changes(db_session, tenant) == 2
+
+
+def test_inbound_sync_writes_are_logged_with_their_run_and_marked_synced(
+    db_session: Session,
+) -> None:
+    tenant = _tenant(db_session)
+    run = ChangeContext(source="sync", origin="sync-run:7", actor="sync")
+    record = service.create_record(
+        db_session,
+        tenant_id=tenant,
+        entity=MEMBER,
+        payload={"first_name": "Grace", "last_name": "Hopper"},
+        context=run,
+        salesforce_id="003000000000002AAA",
+        sync_status="synced",
+    )
+    service.update_record(
+        db_session,
+        tenant_id=tenant,
+        entity=MEMBER,
+        record_id=record.id,
+        payload={"title": "RADM"},
+        context=run,
+        sync_status="synced",
+    )
+    db_session.commit()
+    assert (record.salesforce_id, record.sync_status, record.version) == (
+        "003000000000002AAA",
+        "synced",
+        2,
+    )
+    entries = read_changes(db_session, tenant_id=tenant, after_seq=0, limit=10)
+    assert {(e.source, e.origin) for e in entries} == {("sync", "sync-run:7")}

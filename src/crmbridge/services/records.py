@@ -124,8 +124,13 @@ def create_record(
     payload: Mapping[str, Any],
     context: ChangeContext,
     record_id: str | None = None,
+    salesforce_id: str | None = None,
+    sync_status: str = "pending",
 ) -> Record:
     """Validate ``payload`` and insert the record with its change-log entry.
+
+    The inbound sync passes ``salesforce_id`` and ``sync_status="synced"`` for records
+    that arrive from Salesforce (with ``context.source == "sync"``).
 
     Raises:
         RecordValidationError: invalid fields or references (nothing written).
@@ -145,6 +150,8 @@ def create_record(
         record_id=record_id,
         values=values,
         context=context,
+        salesforce_id=salesforce_id,
+        sync_status=sync_status,
     )
 
 
@@ -175,8 +182,13 @@ def update_record(
     payload: Mapping[str, Any],
     context: ChangeContext,
     expected_version: int | None = None,
+    sync_status: str | None = None,
 ) -> Record:
-    """Apply a partial update; an update that changes nothing writes nothing."""
+    """Apply a partial update; an update that changes nothing writes nothing.
+
+    ``sync_status`` (default ``pending``: the change still has to reach Salesforce) lets
+    the inbound sync mark values that came from Salesforce as ``synced``.
+    """
     record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
     fields = fields_for(session, tenant_id=tenant_id, entity=entity)
     values = validate_record_input(
@@ -186,7 +198,7 @@ def update_record(
     _check_references(
         session, tenant_id=tenant_id, entity=entity, values=values, record_id=record.id
     )
-    repo.update_record(session, record, values=values, context=context)
+    repo.update_record(session, record, values=values, context=context, sync_status=sync_status)
     return record
 
 
