@@ -92,7 +92,7 @@ def suggest_salesforce_fields(name: str, describe: ObjectDescribe) -> tuple[str,
 def suggest_platform_fields(name: str, fields: Sequence[PlatformField]) -> tuple[str, ...]:
     """Platform field names close to ``name``."""
     names = [f.name for f in fields]
-    return tuple(difflib.get_close_matches(name, names, n=3, cutoff=0.6))
+    return tuple(difflib.get_close_matches(name, names, n=3, cutoff=0.75))
 
 
 def unknown_salesforce_field(name: str, obj: ObjectDescribe, used_as: str) -> list[MappingIssue]:

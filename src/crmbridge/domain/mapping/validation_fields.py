@@ -97,8 +97,10 @@ def check_field_mapping_against_org(
             issues += _write_issues(field, sf, obj, platform, label, creates=creates)
         if direction.inbound:
             issues += _inbound_picklist_issues(field, sf, platform, label)
-        problem = type_problem(salesforce_side_kind(field, platform), sf.type)
-        if problem and len(field.salesforce_fields) == 1:
+        kind = salesforce_side_kind(field, platform)
+        problem = type_problem(kind, sf.type)
+        # Lookup and reference steps get a more specific check below.
+        if problem and kind != "reference" and len(field.salesforce_fields) == 1:
             issue(
                 IssueKind.INCOMPATIBLE_TYPE,
                 sf.name,
@@ -187,8 +189,13 @@ def _formula_issues(
             platform_fields=[*list(platform), "id"] if direction.outbound else None,
             salesforce_fields=sf_names if not direction.outbound else None,
         )
-        # Unknown platform names are reported as unknown_platform_field already.
-        problems = [p for p in problems if not p.startswith("unknown platform field")]
+        # Functions and argument counts are reported as invalid_definition, unknown
+        # platform names as unknown_platform_field; what is left is about fields.
+        problems = [
+            p
+            for p in problems
+            if p.startswith(("unknown Salesforce field", "Salesforce field", "platform field"))
+        ]
     target = field.salesforce_field if direction.outbound else field.platform_field
     return [
         MappingIssue(
@@ -284,11 +291,12 @@ def _restricted_picklist_issues(
                 mapping=label,
             )
         ]
-    allowed = {v.casefold() for v in sf.picklist_values}
+    # Restricted picklists accept only the exact API values.
+    allowed = set(sf.picklist_values)
     issues = []
     for value in values:
         for part in str(value).split(";") if sf.type == "multipicklist" else [str(value)]:
-            if value is not None and part.casefold() not in allowed:
+            if value is not None and part not in allowed:
                 issues.append(
                     MappingIssue(
                         kind=IssueKind.RESTRICTED_PICKLIST_VALUE,
@@ -313,8 +321,7 @@ def _inbound_picklist_issues(
         unmapped = [v for v in sf.picklist_values if not value_maps[-1].maps_salesforce_value(v)]
         fix = "add them to the value map or give it a platform default"
     elif spec is not None and spec.type is PlatformType.PICKLIST and spec.values:
-        known = {v.casefold() for v in spec.values}
-        unmapped = [v for v in sf.picklist_values if v.casefold() not in known]
+        unmapped = [v for v in sf.picklist_values if v not in spec.values]
         fix = "add a value_map step translating them to the platform's values"
     else:
         return []
