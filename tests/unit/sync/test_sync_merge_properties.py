@@ -22,6 +22,7 @@ from crmbridge.domain.sync import (
     SideWrite,
     SyncPlan,
     SyncState,
+    WriteAction,
     merge_record,
     same_value,
 )
@@ -237,3 +238,25 @@ def test_the_merge_is_symmetric_under_swapping_sides_with_the_mirrored_policy(
         _mirror_delete(delete_conflict),
         state,
     )
+
+
+@given(merge_inputs())
+def test_a_crash_before_the_salesforce_write_is_confirmed_loses_nothing(
+    inputs: tuple,  # type: ignore[type-arg]
+) -> None:
+    rules, base, p, s = inputs
+    plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
+    # The platform writes and the pending state commit together; then the process dies
+    # before Salesforce confirms its write.
+    p2, _ = apply_plan(replace(plan, salesforce=SideWrite(side=Side.SALESFORCE)), p, s)
+    pending = plan.pending_state
+    # The adapter reads Salesforce by the pair's id: a record it never created is absent.
+    s_now = None if pending is not None and pending.salesforce_id is None else s
+    again = merge_record(rules=rules, base=pending, platform=p2, salesforce=s_now)
+    assert again.platform.action is WriteAction.NONE
+    assert again.salesforce.values == plan.salesforce.values
+    same_kind = {WriteAction.CREATE, WriteAction.UPDATE}
+    if plan.salesforce.action in same_kind:
+        assert again.salesforce.action in same_kind
+    else:
+        assert again.salesforce.action is plan.salesforce.action

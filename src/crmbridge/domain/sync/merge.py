@@ -78,6 +78,16 @@ def merge_record(
         if version is not None and version.side is not side:
             raise ValueError(f"the {side} argument holds a {version.side} record")
     decisions = _Decisions(fields=field_decisions or {}, delete=delete_decision)
+    plan = _decide(rules, base, versions, decisions)
+    return replace(plan, pending_state=_pending_state(plan, base))
+
+
+def _decide(
+    rules: MergeRules,
+    base: SyncState | None,
+    versions: Mapping[Side, RecordVersion | None],
+    decisions: _Decisions,
+) -> SyncPlan:
     if base is not None and base.detached:
         return SyncPlan(state=base)
     alive = [side for side in _SIDES if _is_alive(versions[side])]
@@ -88,7 +98,32 @@ def merge_record(
     (live_side,) = alive
     if base is None:
         return _plan_create(rules, None, versions, source=live_side)
+    if versions[live_side.other] is None and _id_on(base, live_side.other) is None:
+        # The pair never got a record on that side (its create is still pending): the
+        # absence is not a delete, and the create decided earlier goes ahead.
+        return _plan_create(rules, base, versions, source=live_side, decided=True)
     return _merge_delete(rules, base, versions, decisions, deleted_side=live_side.other)
+
+
+def _id_on(state: SyncState, side: Side) -> str | None:
+    return state.platform_id if side is Side.PLATFORM else state.salesforce_id
+
+
+def _pending_state(plan: SyncPlan, base: SyncState | None) -> SyncState | None:
+    """The state that stays true until the Salesforce write is confirmed.
+
+    Platform writes commit with the state; the Salesforce write happens later, in
+    another system. Until it is confirmed the base must still say what Salesforce
+    holds, so that a crash in between makes the next merge plan the same write again
+    (instead of mistaking Salesforce's unchanged value for a change of its own).
+    """
+    write = plan.salesforce
+    if write.action is WriteAction.NONE:
+        return plan.state
+    if write.action is WriteAction.DELETE or plan.state is None:
+        return base
+    values = {**plan.state.values, **{change.field: change.old for change in write.changes}}
+    return replace(plan.state, values=values)
 
 
 class _Decisions:
@@ -207,12 +242,17 @@ def _plan_create(
     *,
     source: Side,
     delete_conflict: DeleteConflict | None = None,
+    decided: bool = False,
 ) -> SyncPlan:
-    """Only ``source`` has the record: create it on the other side, if the rules allow."""
+    """Only ``source`` has the record: create it on the other side, if the rules allow.
+
+    The creation rules govern records new to the pair; a record recreated because an
+    edit beat a delete, or a create already decided (``decided``), is not subject to them.
+    """
     target = source.other
     record = versions[source]
-    recreating = delete_conflict is not None
-    if record is None or not (recreating or rules.creates_on(target)):
+    forced = decided or delete_conflict is not None
+    if record is None or not (forced or rules.creates_on(target)):
         return SyncPlan(state=base, delete_conflict=delete_conflict)
     # Fields the source does not own start empty on the new record as far as we know;
     # a default Salesforce fills in arrives later as an ordinary change.

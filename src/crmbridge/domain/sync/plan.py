@@ -88,6 +88,10 @@ class SyncPlan:
     #: The state to store once the writes succeed; ``None`` means the pair no longer
     #: exists (or never did) and nothing is stored.
     state: SyncState | None = None
+    #: The state to store with the platform writes while the Salesforce write is not yet
+    #: confirmed (the same as ``state`` when nothing goes to Salesforce); a merge from
+    #: it plans the same Salesforce write again, so a crash in between loses nothing.
+    pending_state: SyncState | None = None
 
     def write_on(self, side: Side) -> SideWrite:
         """The write planned on ``side``."""

@@ -1,0 +1,152 @@
+"""Outbound merges without a Salesforce read, and the pending state of unconfirmed writes."""
+
+from __future__ import annotations
+
+from sync_support import at, platform, salesforce, state
+
+from crmbridge.domain.sync import (
+    ConflictPolicy,
+    DeletePolicy,
+    FieldChange,
+    MergeRules,
+    WriteAction,
+    field_rules,
+    merge_record,
+)
+from crmbridge.domain.sync.outbound import RecordWrite, WriteOperation
+from crmbridge.domain.sync.record_sync import (
+    assumed_salesforce_version,
+    plan_outbound_record,
+    salesforce_record_write,
+)
+
+RULES = MergeRules(fields=field_rules(["FirstName", "LastName", "Phone"]))
+BASE = {"FirstName": "Ada", "LastName": "Lovelace", "Phone": "111"}
+
+
+def test_an_outbound_merge_sends_only_the_changed_fields() -> None:
+    plan = plan_outbound_record(
+        rules=RULES, base=state(BASE), platform=platform({**BASE, "Phone": "222"})
+    )
+    assert plan.salesforce.changes == (FieldChange(field="Phone", old="111", new="222"),)
+    write = salesforce_record_write(
+        plan, object="Contact", platform_id="m-1", salesforce_id="003X", change_seqs=(4, 5)
+    )
+    assert write == RecordWrite(
+        object="Contact",
+        operation=WriteOperation.UPSERT,
+        platform_id="m-1",
+        salesforce_id="003X",
+        fields={"Phone": "222"},
+        change_seqs=(4, 5),
+    )
+
+
+def test_an_outbound_merge_of_a_new_record_creates_it() -> None:
+    plan = plan_outbound_record(rules=RULES, base=None, platform=platform(BASE))
+    assert plan.salesforce.action is WriteAction.CREATE
+    write = salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id=None)
+    assert write is not None
+    assert write.operation is WriteOperation.UPSERT
+    assert write.fields == BASE
+
+
+def test_an_outbound_merge_of_a_deleted_record_follows_the_delete_policy() -> None:
+    rules = MergeRules(fields=RULES.fields, delete_policy=DeletePolicy.PROPAGATE)
+    plan = plan_outbound_record(
+        rules=rules, base=state(BASE), platform=platform(BASE, deleted=True)
+    )
+    write = salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id="003X")
+    assert write is not None
+    assert (write.operation, write.salesforce_id, write.fields) == (
+        WriteOperation.DELETE,
+        "003X",
+        {},
+    )
+
+
+def test_a_field_without_a_base_is_left_to_the_inbound_merge() -> None:
+    plan = plan_outbound_record(
+        rules=RULES,
+        base=state({"FirstName": "Ada", "LastName": "Lovelace"}),
+        platform=platform({**BASE, "LastName": "King"}),
+    )
+    assert plan.salesforce.values == {"LastName": "King"}
+    assert plan.state is not None
+    assert "Phone" not in plan.state.values
+
+
+def test_nothing_to_send_gives_no_write() -> None:
+    plan = plan_outbound_record(rules=RULES, base=state(BASE), platform=platform(BASE))
+    assert (
+        salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id="003X")
+        is None
+    )
+
+
+def test_the_assumed_salesforce_version_is_the_base() -> None:
+    version = assumed_salesforce_version(state(BASE, salesforce_modstamp=at(3)))
+    assert (version.id, dict(version.values), version.modstamp) == (
+        "003000000000001AAA",
+        BASE,
+        at(3),
+    )
+
+
+# --- the pending state -----------------------------------------------------------------
+
+
+def test_the_pending_state_keeps_salesforces_value_until_the_write_is_confirmed() -> None:
+    plan = merge_record(
+        rules=MergeRules(fields=RULES.fields, conflict_policy=ConflictPolicy.PLATFORM_WINS),
+        base=state(BASE),
+        platform=platform({**BASE, "Phone": "P"}),
+        salesforce=salesforce({**BASE, "Phone": "S", "LastName": "King"}),
+    )
+    assert plan.salesforce.values == {"Phone": "P"}
+    assert plan.state is not None
+    assert plan.pending_state is not None
+    assert plan.state.values["Phone"] == "P"
+    assert plan.pending_state.values["Phone"] == "S"  # what Salesforce still holds
+    assert plan.pending_state.values["LastName"] == "King"  # the platform write commits now
+
+
+def test_a_pending_create_is_not_mistaken_for_a_delete() -> None:
+    plan = merge_record(
+        rules=MergeRules(fields=RULES.fields, conflict_policy=ConflictPolicy.SALESFORCE_WINS),
+        base=None,
+        platform=platform(BASE),
+        salesforce=None,
+    )
+    assert plan.pending_state is not None
+    assert plan.pending_state.salesforce_id is None
+    # The process dies before Salesforce answered; the next merge sees no record there.
+    again = merge_record(
+        rules=MergeRules(fields=RULES.fields, conflict_policy=ConflictPolicy.SALESFORCE_WINS),
+        base=plan.pending_state,
+        platform=platform(BASE),
+        salesforce=None,
+    )
+    assert again.platform.action is WriteAction.NONE  # never delete the platform record
+    assert again.salesforce.action is WriteAction.CREATE
+    assert again.salesforce.values == BASE
+
+
+def test_a_pending_delete_keeps_the_pair_until_salesforce_confirms() -> None:
+    base = state(BASE)
+    plan = merge_record(
+        rules=RULES, base=base, platform=platform(BASE, deleted=True), salesforce=salesforce(BASE)
+    )
+    assert plan.salesforce.action is WriteAction.DELETE
+    assert plan.state is None
+    assert plan.pending_state == base
+
+
+def test_the_pending_state_equals_the_state_when_salesforce_is_not_written() -> None:
+    plan = merge_record(
+        rules=RULES,
+        base=state(BASE),
+        platform=platform(BASE),
+        salesforce=salesforce({**BASE, "Phone": "S"}),
+    )
+    assert plan.pending_state == plan.state
