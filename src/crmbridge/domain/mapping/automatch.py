@@ -29,10 +29,12 @@ from crmbridge.domain.mapping.model import Direction, FieldKind, FieldMapping
 from crmbridge.domain.mapping.platform import PlatformField, PlatformType
 from crmbridge.domain.mapping.transforms import (
     Coerce,
+    Concatenate,
     DateFormat,
     DateKind,
     ScalarType,
     TransformStep,
+    value_map,
 )
 
 #: Words that mean the same thing on the two sides.
@@ -165,16 +167,34 @@ def _conversion(kind: str, sf: SalesforceField) -> tuple[TransformStep, ...] | N
     return conversions.get((kind, True))
 
 
+def _picklist_translation(pf: PlatformField, sf: SalesforceField) -> tuple[TransformStep, ...]:
+    """A value map between two picklists whose values differ only in spelling.
+
+    ``PROPOSAL_SENT`` pairs with ``Proposal Sent``; values without a counterpart are
+    left for the admin (validation names them).
+    """
+    if not pf.values or not sf.picklist_values or sf.type not in ("picklist", "multipicklist"):
+        return ()
+    pairs = [(pv, sv) for pv in pf.values for sv in sf.picklist_values if _key(pv) == _key(sv)]
+    if not pairs or all(pv == sv for pv, sv in pairs):
+        return ()
+    steps: tuple[TransformStep, ...] = (value_map(pairs),)
+    if pf.type is PlatformType.MULTI_PICKLIST:
+        # Multi-select picklist values travel joined with ';' (SOAP API, multipicklist).
+        steps += (Concatenate(separator=";"),)
+    return steps
+
+
 def _suggestion(
     pf: PlatformField, sf: SalesforceField, quality: MatchQuality, score: float, reason: str
 ) -> FieldSuggestion | None:
-    steps = _conversion(platform_value_kind(pf, pf.name), sf)
+    steps = _picklist_translation(pf, sf) or _conversion(platform_value_kind(pf, pf.name), sf)
     if steps is None:
         return None
     writable = sf.createable or sf.updateable
     direction = Direction.BOTH if writable and not sf.calculated else Direction.FROM_SALESFORCE
     if steps:
-        reason += f", converted with {steps[0].describe()}"
+        reason += f", with steps: {'; '.join(step.describe() for step in steps)}"
     mapping = FieldMapping(
         platform_fields=(pf.name,),
         salesforce_fields=(sf.name,),
