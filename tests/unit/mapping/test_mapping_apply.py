@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from crmbridge.domain.mapping.apply import (
+from crmbridge.domain.mapping.apply import map_to_platform, map_to_salesforce
+from crmbridge.domain.mapping.batches import (
     collect_lookup_requests,
     map_records_to_platform,
     map_records_to_salesforce,
-    map_to_platform,
-    map_to_salesforce,
 )
 from crmbridge.domain.mapping.context import (
     LookupKey,

@@ -12,144 +12,20 @@ partial record never blanks fields it does not carry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from crmbridge.domain.mapping.conditions import read_path
-from crmbridge.domain.mapping.context import (
-    LookupKey,
-    LookupRequest,
-    MappingContext,
-    RelatedRecordResolver,
-    RelatedValueKey,
-)
+from crmbridge.domain.mapping.context import MappingContext
 from crmbridge.domain.mapping.errors import FormulaError, TransformError
 from crmbridge.domain.mapping.formula import Formula
 from crmbridge.domain.mapping.formula.syntax import parse_formula
 from crmbridge.domain.mapping.model import FieldKind, FieldMapping, ObjectMapping
-from crmbridge.domain.mapping.transforms import (
-    ExternalIdReference,
-    Lookup,
-    MissingRecordRule,
-    StepContext,
-    relationship_name,
-)
+from crmbridge.domain.mapping.results import FieldResult, MappedRecord, StepTrace
+from crmbridge.domain.mapping.transforms import ExternalIdReference, StepContext
 from crmbridge.domain.mapping.values import decimal_to_json, is_blank, to_wire_value
-
-
-@dataclass(frozen=True, kw_only=True)
-class StepTrace:
-    """One step's effect on a value."""
-
-    #: The step's kind (``value_map``), or ``formula`` / ``default_value``.
-    kind: str
-    #: What the step does, in words.
-    description: str
-    #: The value before the step.
-    input: Any
-    #: The value after the step.
-    output: Any
-    #: Remarks, e.g. "would be created" in a preview.
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class FieldResult:
-    """How one field mapping fared on one record."""
-
-    #: ``first_name → FirstName``.
-    label: str
-    #: Fields read (platform fields outbound, Salesforce fields inbound).
-    source_fields: tuple[str, ...]
-    #: Fields written.
-    target_fields: tuple[str, ...]
-    #: The value read from the record.
-    input: Any = None
-    #: Each step's input and output, in the order applied.
-    steps: tuple[StepTrace, ...] = ()
-    #: The value written (a list for several target fields).
-    output: Any = None
-    #: Why the field could not be mapped, if it could not.
-    error: str | None = None
-    #: Why the field was left out, if it was (e.g. the record does not carry it).
-    skipped: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form for the preview endpoint."""
-        return {
-            "label": self.label,
-            "source_fields": list(self.source_fields),
-            "target_fields": list(self.target_fields),
-            "input": _jsonable(self.input),
-            "steps": [
-                {
-                    "kind": s.kind,
-                    "description": s.description,
-                    "input": _jsonable(s.input),
-                    "output": _jsonable(s.output),
-                    "notes": list(s.notes),
-                }
-                for s in self.steps
-            ],
-            "output": _jsonable(self.output),
-            "error": self.error,
-            "skipped": self.skipped,
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class MappedRecord:
-    """A record mapped to the other side: values, per-field traces and errors."""
-
-    #: Target field → value, for fields that mapped without error.
-    values: Mapping[str, Any]
-    #: One result per field mapping applied, in mapping order.
-    fields: tuple[FieldResult, ...]
-    #: Whether the source record fails the mapping's filter on its side.
-    excluded_by_filter: bool = False
-
-    @property
-    def errors(self) -> dict[str, str]:
-        """Field mapping label → error, for the fields that failed."""
-        return {f.label: f.error for f in self.fields if f.error is not None}
-
-    @property
-    def ok(self) -> bool:
-        """Whether every field mapped."""
-        return not any(f.error for f in self.fields)
-
-    def salesforce_body(self) -> dict[str, Any]:
-        """The values as a Salesforce request body.
-
-        A reference by external id travels under its relationship name
-        (``"Account": {"Platform_Id__c": "…"}``) instead of the Id field.
-        """
-        body: dict[str, Any] = {}
-        for name, value in self.values.items():
-            if isinstance(value, ExternalIdReference):
-                body[value.relationship_name] = value.to_json()
-            else:
-                body[name] = value
-        return body
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form for the preview endpoint."""
-        return {
-            "values": {k: _jsonable(v) for k, v in self.values.items()},
-            "fields": [f.to_dict() for f in self.fields],
-            "errors": self.errors,
-            "excluded_by_filter": self.excluded_by_filter,
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, ExternalIdReference):
-        return {value.relationship_name: value.to_json()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return to_wire_value(value)
 
 
 def _to_platform_value(value: Any) -> Any:
@@ -195,7 +71,7 @@ def _read(record: Mapping[str, Any], names: tuple[str, ...], *, outbound: bool) 
     return values[0] if len(values) == 1 else values
 
 
-def _map_field(
+def map_field(
     record: Mapping[str, Any],
     field: FieldMapping,
     context: MappingContext,
@@ -203,6 +79,19 @@ def _map_field(
     outbound: bool,
     stop_before: int | None = None,
 ) -> FieldResult:
+    """Apply one field mapping to one record, tracing every step.
+
+    Args:
+        record: the source record (platform outbound, Salesforce inbound).
+        field: the field mapping.
+        context: the run's context.
+        outbound: ``True`` towards Salesforce, ``False`` towards the platform.
+        stop_before: run only the steps before this index (used to find the value a
+            lookup step will see, so a batch's lookups can be resolved first).
+
+    Returns:
+        The field's result; failures are in ``error``, never raised.
+    """
     sources = field.platform_fields if outbound else field.salesforce_fields
     targets = field.salesforce_fields if outbound else field.platform_fields
     traces: list[StepTrace] = []
@@ -355,7 +244,7 @@ def map_to_salesforce(
         The Salesforce values (API names; wire formats) with per-field traces and errors.
     """
     values, results = _collect(
-        [_map_field(record, field, context, outbound=True) for field in mapping.outbound_fields()],
+        [map_field(record, field, context, outbound=True) for field in mapping.outbound_fields()],
         outbound=True,
     )
     return MappedRecord(
@@ -380,7 +269,7 @@ def map_to_platform(
     """
     values, results = _collect(
         [
-            _map_field(sf_record, field, context, outbound=False)
+            map_field(sf_record, field, context, outbound=False)
             for field in mapping.inbound_fields()
         ],
         outbound=False,
@@ -390,101 +279,3 @@ def map_to_platform(
         fields=results,
         excluded_by_filter=not mapping.accepts_salesforce_record(sf_record),
     )
-
-
-def collect_lookup_requests(
-    records: Sequence[Mapping[str, Any]],
-    mapping: ObjectMapping,
-    *,
-    context: MappingContext,
-    allow_create: bool = True,
-) -> tuple[LookupRequest, ...]:
-    """The distinct related-record lookups a batch of platform records needs.
-
-    Equal keys (same object, field and value ignoring case) are asked once; a key asked
-    with creation by any field is asked with creation.
-    """
-    wanted: dict[LookupKey, bool] = {}
-    for field in mapping.outbound_fields():
-        for index, step in enumerate(field.steps):
-            if not isinstance(step, Lookup):
-                continue
-            create = allow_create and step.if_missing is MissingRecordRule.CREATE
-            for record in records:
-                partial = _map_field(record, field, context, outbound=True, stop_before=index)
-                if partial.error or partial.skipped:
-                    continue
-                key = step.key_for(partial.output)
-                if key is not None:
-                    wanted[key] = wanted.get(key, False) or create
-    return tuple(LookupRequest(key=k, create_missing=c) for k, c in wanted.items())
-
-
-def map_records_to_salesforce(
-    records: Sequence[Mapping[str, Any]],
-    mapping: ObjectMapping,
-    *,
-    context: MappingContext,
-    resolver: RelatedRecordResolver | None = None,
-    allow_create: bool = True,
-) -> list[MappedRecord]:
-    """Map a batch, resolving all its lookups in one resolver call first.
-
-    Args:
-        records: platform records.
-        mapping: the object mapping.
-        context: the run's context.
-        resolver: finds (and creates) related records; without one, lookups the
-            context does not already hold fail on their field.
-        allow_create: ``False`` for previews: nothing is created, fields that would
-            create a record say so in their trace.
-    """
-    requests = collect_lookup_requests(records, mapping, context=context, allow_create=allow_create)
-    pending = [r for r in requests if r.key not in context.lookups]
-    if pending and resolver is not None:
-        resolved = resolver.resolve_related(pending)
-        context = replace(context, lookups={**context.lookups, **resolved})
-    if not allow_create:
-        context = replace(context, preview=True)
-    return [map_to_salesforce(record, mapping, context=context) for record in records]
-
-
-def collect_related_value_keys(
-    sf_records: Sequence[Mapping[str, Any]], mapping: ObjectMapping
-) -> tuple[RelatedValueKey, ...]:
-    """Related values inbound lookups need that the records do not carry nested."""
-    keys: dict[RelatedValueKey, None] = {}
-    for field in mapping.inbound_fields():
-        if not field.salesforce_fields:
-            continue
-        relationship = relationship_name(field.salesforce_fields[0])
-        for step in field.steps:
-            if not isinstance(step, Lookup):
-                continue
-            for record in sf_records:
-                value = read_path(record, field.salesforce_fields[0], case_sensitive=False)
-                nested = read_path(record, relationship, case_sensitive=False)
-                if not is_blank(value) and not isinstance(nested, Mapping):
-                    key = RelatedValueKey(
-                        object_name=step.object_name,
-                        field_name=step.match_field,
-                        record_id=str(value),
-                    )
-                    keys[key] = None
-    return tuple(keys)
-
-
-def map_records_to_platform(
-    sf_records: Sequence[Mapping[str, Any]],
-    mapping: ObjectMapping,
-    *,
-    context: MappingContext,
-    resolver: RelatedRecordResolver | None = None,
-) -> list[MappedRecord]:
-    """Map a batch of Salesforce records, reading missing related values in one call."""
-    keys = collect_related_value_keys(sf_records, mapping)
-    pending = [k for k in keys if k not in context.related_values]
-    if pending and resolver is not None:
-        found = resolver.read_related_values(pending)
-        context = replace(context, related_values={**context.related_values, **found})
-    return [map_to_platform(record, mapping, context=context) for record in sf_records]
