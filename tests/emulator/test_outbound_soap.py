@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crmbridge.emulator.outbound import (
+from crmbridge.emulator.outbound_queue import retry_delay
+from crmbridge.emulator.outbound_rules import (
     Condition,
     OutboundRuleError,
     conditions_hold,
     parse_rule,
-    retry_delay,
 )
 from crmbridge.emulator.outbound_soap import (
     Notification,

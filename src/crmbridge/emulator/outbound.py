@@ -1,541 +1,321 @@
-"""Outbound Messages: rules, a persistent queue, and a delivery worker that retries.
+"""Outbound Messages: rules watching committed changes, a persistent queue, delivery.
 
-A rule names an object, when it fires (``created`` or ``created_or_edited``, the
-workflow evaluation criteria), a condition (a list of field/operator/value tests, or
-a SOQL WHERE fragment evaluated by the SOQL engine), the fields to send, the endpoint
-URL, and whether to include a session id. Rules come from the schema file
-(``outbound_messages:``) and from the admin endpoint at run time.
+Rules come from three places, later ones replacing earlier ones of the same name: the
+schema file's ``outbound_messages`` list, ``EmulatorOptions.extra["outbound_rules"]``,
+and the admin endpoint at run time (kept in the queue database, so they survive a
+restart). A store listener sees every committed insert and update; for each active
+rule on that object whose trigger and condition match, it queues one notification.
+The delivery worker (:mod:`crmbridge.emulator.outbound_queue`) does the rest.
 
-Behaviour follows the SOAP API Developer Guide, "Outbound Messaging" and
-"Understanding Notifications": each matching committed change queues one
-notification; the queue lives in ``DIR/outbound.sqlite3`` so a restart keeps
-undelivered ones; a background worker sends up to 100 notifications per message and
-reads each record's *latest* data when it sends; a message counts as delivered only
-when the listener answers ``<Ack>true</Ack>``; otherwise the interval between retries
-grows exponentially up to a ceiling, and a notification older than 24 hours is
-dropped.
+Admin endpoints (loopback + admin token, like ``/__emulator/faults``):
+
+- ``GET /__emulator/outbound``: rules and the queue (add ``?pending=true`` for
+  undelivered ones only);
+- ``POST /__emulator/outbound/rules``: add or replace a rule (JSON, same keys as the
+  schema file); ``DELETE /__emulator/outbound/rules/{name}``: remove it;
+- ``POST /__emulator/outbound/deliver``: make every pending notification due now and
+  run a delivery round (returns how many were acknowledged).
+
+Delivery options (``EmulatorOptions.extra``): ``outbound_retry_base_seconds`` (30),
+``outbound_retry_max_seconds`` (7200), ``outbound_max_age_seconds`` (86400) and
+``outbound_verify`` (CA bundle path or boolean for HTTPS endpoints; default True).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import yaml
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from crmbridge.emulator.outbound_soap import (
-    MAX_NOTIFICATIONS_PER_MESSAGE,
-    Notification,
-    build_notifications_envelope,
-    is_acknowledged,
+from crmbridge.emulator.context import DEFAULT_API_VERSION
+from crmbridge.emulator.faults import _admin_guard
+from crmbridge.emulator.ids import make_id
+from crmbridge.emulator.outbound_queue import (
+    DeliverySettings,
+    DeliveryWorker,
+    EnvelopeIds,
+    OutboundQueue,
+    QueuedNotification,
 )
+from crmbridge.emulator.outbound_rules import (
+    OutboundRule,
+    OutboundRuleError,
+    conditions_hold,
+    parse_rule,
+    rules_from_schema_file,
+)
+from crmbridge.emulator.soql import SoqlError
+
+if TYPE_CHECKING:
+    from crmbridge.emulator.context import EmulatorContext
 
 log = logging.getLogger(__name__)
-
-TRIGGERS = ("created", "created_or_edited")
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "starts with")
+_SERVICE_KEY = "outbound"
 
 
-class OutboundRuleError(ValueError):
-    """A rule definition is invalid."""
+class OutboundService:
+    """The org's outbound message rules, queue and delivery worker."""
 
-
-@dataclass(frozen=True, kw_only=True)
-class Condition:
-    """One test of a rule's condition: ``field operator value``."""
-
-    field: str
-    operator: str = "="
-    value: Any = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutboundRule:
-    """An outbound message bound to a workflow rule."""
-
-    #: Unique name; also the key for removing the rule at run time.
-    name: str
-    object: str
-    endpoint_url: str
-    #: Fields sent in each notification (``Id`` is always sent first).
-    fields: tuple[str, ...] = ("Id",)
-    #: ``created`` (only new records) or ``created_or_edited``.
-    trigger: str = "created_or_edited"
-    #: All must hold (ignored when ``where`` is set).
-    conditions: tuple[Condition, ...] = ()
-    #: A SOQL WHERE fragment, e.g. ``Email != null AND Movement_Exclude__c = false``.
-    where: str | None = None
-    send_session_id: bool = False
-    #: 04k-prefixed id sent as ``ActionId``.
-    action_id: str = ""
-    active: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["fields"] = list(self.fields)
-        data["conditions"] = [asdict(c) for c in self.conditions]
-        return data
-
-
-def parse_rule(spec: Mapping[str, Any], *, action_id: str) -> OutboundRule:
-    """Build a rule from its YAML/JSON form; raise :class:`OutboundRuleError`."""
-    known = {
-        "name",
-        "object",
-        "endpoint_url",
-        "fields",
-        "trigger",
-        "conditions",
-        "condition",
-        "where",
-        "send_session_id",
-        "active",
-    }
-    unknown = set(spec) - known
-    if unknown:
-        raise OutboundRuleError(f"unknown keys {sorted(unknown)}")
-    for key in ("name", "object", "endpoint_url"):
-        if not isinstance(spec.get(key), str) or not spec[key].strip():
-            raise OutboundRuleError(f"'{key}' is required")
-    url = str(spec["endpoint_url"])
-    if not url.startswith(("http://", "https://")):
-        raise OutboundRuleError("endpoint_url must be an http or https URL")
-    trigger = str(spec.get("trigger", "created_or_edited"))
-    if trigger not in TRIGGERS:
-        raise OutboundRuleError(f"trigger must be one of {', '.join(TRIGGERS)}")
-    raw_fields = spec.get("fields") or ["Id"]
-    if not isinstance(raw_fields, list) or not all(isinstance(f, str) for f in raw_fields):
-        raise OutboundRuleError("'fields' must be a list of field names")
-    fields = ["Id"] + [f for f in raw_fields if f.lower() != "id"]
-    raw_conditions = spec.get("conditions", spec.get("condition")) or []
-    if not isinstance(raw_conditions, list):
-        raise OutboundRuleError("'conditions' must be a list")
-    conditions = []
-    for item in raw_conditions:
-        if not isinstance(item, Mapping) or "field" not in item:
-            raise OutboundRuleError("each condition needs 'field', 'operator' and 'value'")
-        operator = str(item.get("operator", "=")).lower()
-        if operator not in OPERATORS:
-            raise OutboundRuleError(f"unknown operator {operator!r}")
-        conditions.append(
-            Condition(field=str(item["field"]), operator=operator, value=item.get("value"))
+    def __init__(self, ctx: EmulatorContext) -> None:
+        self.ctx = ctx
+        extra = ctx.options.extra
+        self.queue = OutboundQueue(ctx.data_dir / "outbound.sqlite3")
+        self._lock = threading.Lock()
+        self._rules: dict[str, OutboundRule] = {}
+        self._static_count = 0
+        self._next_notification = self.queue.count() + 1
+        for spec in self._static_specs():
+            self._install(spec, make_id("04k", self._next_static(), ctx.store.pod))
+        for spec, action_id in self.queue.saved_rules():
+            self._install(spec, action_id)
+        settings = DeliverySettings(
+            base_delay=float(extra.get("outbound_retry_base_seconds", 30.0)),
+            max_delay=float(extra.get("outbound_retry_max_seconds", 7_200.0)),
+            max_age=float(extra.get("outbound_max_age_seconds", 86_400.0)),
+            verify=extra.get("outbound_verify", True),
         )
-    where = spec.get("where")
-    if where is not None and not isinstance(where, str):
-        raise OutboundRuleError("'where' must be a SOQL condition string")
-    return OutboundRule(
-        name=str(spec["name"]),
-        object=str(spec["object"]),
-        endpoint_url=url,
-        fields=tuple(fields),
-        trigger=trigger,
-        conditions=tuple(conditions),
-        where=where or None,
-        send_session_id=bool(spec.get("send_session_id", False)),
-        action_id=action_id,
-        active=bool(spec.get("active", True)),
+        self.worker = DeliveryWorker(
+            self.queue,
+            rules=self.rules,
+            latest_fields=self._latest_fields,
+            session_id=self._session_id,
+            envelope_ids=self._envelope_ids,
+            settings=settings,
+            clock=lambda: ctx.clock.now().timestamp(),
+        )
+        ctx.store.add_listener(self.on_change)
+
+    # --- rules ----------------------------------------------------------------------------
+
+    def _static_specs(self) -> list[Mapping[str, Any]]:
+        specs: list[Mapping[str, Any]] = []
+        schema_file = self.ctx.options.schema_file
+        if schema_file is not None:
+            specs.extend(rules_from_schema_file(schema_file))
+        specs.extend(self.ctx.options.extra.get("outbound_rules", []))
+        return specs
+
+    def _next_static(self) -> int:
+        self._static_count += 1
+        return self._static_count
+
+    def _install(self, spec: Mapping[str, Any], action_id: str) -> OutboundRule:
+        rule = parse_rule(spec, action_id=action_id)
+        if self.ctx.schema.get(rule.object) is None:
+            raise OutboundRuleError(f"unknown object {rule.object}")
+        sobj = self.ctx.schema.get(rule.object)
+        assert sobj is not None
+        for name in (*rule.fields, *(c.field for c in rule.conditions)):
+            if sobj.field(name) is None:
+                raise OutboundRuleError(f"{sobj.name} has no field {name}")
+        rule = _canonical(rule, sobj)
+        with self._lock:
+            self._rules[rule.name] = rule
+        return rule
+
+    def rules(self) -> dict[str, OutboundRule]:
+        with self._lock:
+            return dict(self._rules)
+
+    def add_rule(self, spec: Mapping[str, Any]) -> OutboundRule:
+        """Add or replace a rule at run time (kept across restarts)."""
+        existing = self.rules().get(str(spec.get("name")))
+        # Action ids of run-time rules start after any static rule's.
+        action_id = (
+            existing.action_id
+            if existing
+            else make_id("04k", 1_000 + len(self.queue.saved_rules()) + 1, self.ctx.store.pod)
+        )
+        rule = self._install(spec, action_id)
+        if rule.where:
+            self._where_matches(rule, [])  # a bad WHERE fails now, not on each change
+        self.queue.save_rule(spec, action_id)
+        return rule
+
+    def remove_rule(self, name: str) -> bool:
+        with self._lock:
+            found = self._rules.pop(name, None) is not None
+        self.queue.delete_rule(name)
+        return found
+
+    # --- the store listener ----------------------------------------------------------------
+
+    def on_change(self, sobject: str, operation: str, records: list[dict[str, Any]]) -> None:
+        """Queue notifications for committed inserts and updates that match a rule."""
+        if operation not in ("insert", "update"):
+            return
+        rules = [
+            r
+            for r in self.rules().values()
+            if r.active
+            and r.object.lower() == sobject.lower()
+            and (operation == "insert" or r.trigger == "created_or_edited")
+        ]
+        if not rules:
+            return
+        now = self.ctx.clock.now().timestamp()
+        queued: list[QueuedNotification] = []
+        for rule in rules:
+            if rule.where:
+                try:
+                    matching = self._where_matches(rule, [r["Id"] for r in records])
+                except SoqlError:
+                    log.exception("outbound rule %s has a bad WHERE", rule.name)
+                    continue
+                chosen = [r for r in records if r["Id"] in matching]
+            else:
+                chosen = [r for r in records if conditions_hold(rule.conditions, r)]
+            for record in chosen:
+                snapshot = {name: record.get(name) for name in rule.fields}
+                queued.append(
+                    QueuedNotification(
+                        id=self._notification_id(),
+                        rule=rule.name,
+                        object=rule.object,
+                        record_id=record["Id"],
+                        snapshot=snapshot,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                )
+        if queued:
+            self.queue.add(queued)
+            self.worker.start()
+            self.worker.wake()
+
+    def _notification_id(self) -> str:
+        with self._lock:
+            number = self._next_notification
+            self._next_notification += 1
+        return make_id("04l", number, self.ctx.store.pod)
+
+    def _where_matches(self, rule: OutboundRule, ids: Sequence[str]) -> set[str]:
+        id_list = ", ".join(f"'{i}'" for i in ids) or "''"
+        soql = f"SELECT Id FROM {rule.object} WHERE Id IN ({id_list}) AND ({rule.where})"
+        page = self.ctx.query_engine.start(soql, include_deleted=False, batch_size=2000)
+        return {record["Id"] for record in page.records}
+
+    # --- what the worker needs ---------------------------------------------------------------
+
+    def _latest_fields(
+        self, sobject: str, record_id: str, fields: Sequence[str]
+    ) -> dict[str, Any] | None:
+        # Stored datetimes are already ``…000Z``, the SOAP dateTime form.
+        return self.ctx.store.get(sobject, record_id, list(fields))
+
+    def _session_id(self) -> str:
+        user_id = self.ctx.identity.admin_user_id
+        return str(self.ctx.auth.issue(user_id, client_id="", kind="soap").token)
+
+    def _envelope_ids(self) -> EnvelopeIds:
+        base = self.ctx.base_url
+        org15 = self.ctx.org_id_15
+        return EnvelopeIds(
+            organization_id=self.ctx.org_id,
+            enterprise_url=f"{base}/services/Soap/c/{DEFAULT_API_VERSION}/{org15}",
+            partner_url=f"{base}/services/Soap/u/{DEFAULT_API_VERSION}/{org15}",
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.worker.start()
+        self.worker.wake()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.ctx.store.remove_listener(self.on_change)
+        self.queue.close()
+
+
+def _canonical(rule: OutboundRule, sobj: Any) -> OutboundRule:
+    """The rule with field names spelled as the schema spells them."""
+    from dataclasses import replace
+
+    fields = tuple(sobj.field(name).name for name in rule.fields)
+    return replace(rule, object=sobj.name, fields=fields)
+
+
+def outbound_service(ctx: EmulatorContext) -> OutboundService:
+    """The org's :class:`OutboundService`, created on first use."""
+    services = ctx.__dict__.setdefault("services", {})
+    service = services.get(_SERVICE_KEY)
+    if service is None:
+        service = services[_SERVICE_KEY] = OutboundService(ctx)
+    return service  # type: ignore[no-any-return]
+
+
+def setup(ctx: EmulatorContext) -> None:
+    """Listen to the store from the start and run the worker with the server."""
+    service = outbound_service(ctx)
+    ctx.on_start.append(lambda _ctx: service.start())
+    ctx.on_stop.append(lambda _ctx: service.stop())
+
+
+# --- admin endpoints -----------------------------------------------------------------------
+
+
+def _service_of(request: Request) -> OutboundService:
+    return outbound_service(request.app.state.emulator)
+
+
+async def outbound_overview(request: Request) -> Response:
+    denied = _admin_guard(request)
+    if denied:
+        return denied
+    service = _service_of(request)
+    pending_only = request.query_params.get("pending", "").lower() == "true"
+    items = await run_in_threadpool(service.queue.listing, include_delivered=not pending_only)
+    return JSONResponse(
+        {
+            "rules": [rule.to_json() for rule in service.rules().values()],
+            "queue": [item.to_json() for item in items],
+        }
     )
 
 
-def rules_from_schema_file(path: Path) -> list[dict[str, Any]]:
-    """The ``outbound_messages`` list of a schema file (YAML or JSON), possibly empty."""
-    raw = path.read_text(encoding="utf-8")
-    data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
-    items = (data or {}).get("outbound_messages") or []
-    if not isinstance(items, list):
-        raise OutboundRuleError(f"{path}: 'outbound_messages' must be a list")
-    return items
-
-
-def _compare(actual: Any, operator: str, expected: Any) -> bool:
-    """One condition test; text compares case-insensitively, as SOQL does."""
-    if isinstance(actual, str) and isinstance(expected, str):
-        actual_cmp: Any = actual.lower()
-        expected_cmp: Any = expected.lower()
-    else:
-        actual_cmp, expected_cmp = actual, expected
-    if operator == "=":
-        return bool(actual_cmp == expected_cmp)
-    if operator == "!=":
-        return bool(actual_cmp != expected_cmp)
-    if operator in ("in", "not in"):
-        options = expected if isinstance(expected, list) else [expected]
-        lowered = [o.lower() if isinstance(o, str) else o for o in options]
-        found = actual_cmp in lowered
-        return found if operator == "in" else not found
-    if operator == "contains":
-        return isinstance(actual, str) and str(expected).lower() in actual.lower()
-    if operator == "starts with":
-        return isinstance(actual, str) and actual.lower().startswith(str(expected).lower())
-    if actual is None or expected is None:
-        return False
+async def outbound_rules(request: Request) -> Response:
+    denied = _admin_guard(request)
+    if denied:
+        return denied
+    service = _service_of(request)
+    if request.method == "DELETE":
+        found = await run_in_threadpool(service.remove_rule, request.path_params["name"])
+        return Response(status_code=204 if found else 404)
     try:
-        if operator == "<":
-            return bool(actual_cmp < expected_cmp)
-        if operator == "<=":
-            return bool(actual_cmp <= expected_cmp)
-        if operator == ">":
-            return bool(actual_cmp > expected_cmp)
-        return bool(actual_cmp >= expected_cmp)
-    except TypeError:
-        return False
+        spec = json.loads(await request.body() or b"{}")
+        if not isinstance(spec, dict):
+            raise OutboundRuleError("the body must be a JSON object")
+        rule = await run_in_threadpool(service.add_rule, spec)
+    except (ValueError, SoqlError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(rule.to_json(), status_code=201)
 
 
-def conditions_hold(conditions: Sequence[Condition], record: Mapping[str, Any]) -> bool:
-    """True when every condition holds for ``record`` (field names case-insensitive)."""
-    lowered = {k.lower(): v for k, v in record.items()}
-    return all(_compare(lowered.get(c.field.lower()), c.operator, c.value) for c in conditions)
+async def outbound_deliver(request: Request) -> Response:
+    denied = _admin_guard(request)
+    if denied:
+        return denied
+    service = _service_of(request)
+
+    def deliver_now() -> int:
+        service.queue.make_all_due(service.ctx.clock.now().timestamp())
+        return service.worker.deliver_due()
+
+    acknowledged = await run_in_threadpool(deliver_now)
+    return JSONResponse({"acknowledged": acknowledged})
 
 
-def retry_delay(attempts: int, *, base: float, ceiling: float) -> float:
-    """Seconds before the next try after ``attempts`` failures: doubling, capped."""
-    return min(ceiling, base * (2 ** max(0, attempts - 1)))
-
-
-# --- the queue --------------------------------------------------------------------------
-
-_QUEUE_DDL = """
-CREATE TABLE IF NOT EXISTS notification (
-    id TEXT PRIMARY KEY,
-    rule TEXT NOT NULL,
-    object TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    snapshot TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    delivered_at REAL,
-    dropped_at REAL
-);
-CREATE INDEX IF NOT EXISTS notification_due
-    ON notification (delivered_at, dropped_at, next_attempt_at);
-CREATE TABLE IF NOT EXISTS rule (
-    name TEXT PRIMARY KEY, spec TEXT NOT NULL, action_id TEXT NOT NULL
-);
-"""
-
-
-@dataclass(kw_only=True)
-class QueuedNotification:
-    """A row of the outbound queue."""
-
-    id: str
-    rule: str
-    object: str
-    record_id: str
-    snapshot: dict[str, Any]
-    created_at: float
-    attempts: int = 0
-    next_attempt_at: float = 0.0
-    last_error: str | None = None
-    delivered_at: float | None = None
-    dropped_at: float | None = None
-
-    @property
-    def state(self) -> str:
-        if self.delivered_at is not None:
-            return "delivered"
-        if self.dropped_at is not None:
-            return "dropped"
-        return "pending" if self.attempts == 0 else "retrying"
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["state"] = self.state
-        del data["snapshot"]
-        return data
-
-
-class OutboundQueue:
-    """Notifications and run-time rules in ``DIR/outbound.sqlite3``."""
-
-    def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_QUEUE_DDL)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def add(self, items: Iterable[QueuedNotification]) -> None:
-        rows = [
-            (
-                n.id,
-                n.rule,
-                n.object,
-                n.record_id,
-                json.dumps(n.snapshot, default=str),
-                n.created_at,
-                n.next_attempt_at,
-            )
-            for n in items
-        ]
-        if not rows:
-            return
-        with self._lock:
-            self._conn.executemany(
-                "INSERT INTO notification (id, rule, object, record_id, snapshot, created_at, "
-                "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[QueuedNotification]:
-        with self._lock:
-            cursor = self._conn.execute(
-                "SELECT id, rule, object, record_id, snapshot, created_at, attempts, "
-                "next_attempt_at, last_error, delivered_at, dropped_at FROM notification " + sql,
-                params,
-            )
-            rows = cursor.fetchall()
-        return [
-            QueuedNotification(
-                id=r[0],
-                rule=r[1],
-                object=r[2],
-                record_id=r[3],
-                snapshot=json.loads(r[4]),
-                created_at=r[5],
-                attempts=r[6],
-                next_attempt_at=r[7],
-                last_error=r[8],
-                delivered_at=r[9],
-                dropped_at=r[10],
-            )
-            for r in rows
-        ]
-
-    def due(self, now: float) -> list[QueuedNotification]:
-        """Undelivered notifications whose next attempt time has come, oldest first."""
-        return self._rows(
-            "WHERE delivered_at IS NULL AND dropped_at IS NULL AND next_attempt_at <= ? "
-            "ORDER BY created_at, id",
-            (now,),
-        )
-
-    def next_due_at(self) -> float | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT MIN(next_attempt_at) FROM notification "
-                "WHERE delivered_at IS NULL AND dropped_at IS NULL"
-            ).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
-    def listing(
-        self, *, include_delivered: bool = True, limit: int = 1000
-    ) -> list[QueuedNotification]:
-        where = "" if include_delivered else "WHERE delivered_at IS NULL AND dropped_at IS NULL "
-        return self._rows(where + "ORDER BY created_at, id LIMIT ?", (limit,))
-
-    def mark_delivered(self, ids: Sequence[str], now: float) -> None:
-        with self._lock:
-            self._conn.executemany(
-                "UPDATE notification SET delivered_at = ?, attempts = attempts + 1, "
-                "last_error = NULL WHERE id = ?",
-                [(now, i) for i in ids],
-            )
-
-    def mark_failed(
-        self, items: Sequence[QueuedNotification], error: str, next_at: Callable[[int], float]
-    ) -> None:
-        with self._lock:
-            self._conn.executemany(
-                "UPDATE notification SET attempts = ?, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ?",
-                [(n.attempts + 1, error[:1000], next_at(n.attempts + 1), n.id) for n in items],
-            )
-
-    def drop(self, ids: Sequence[str], now: float) -> None:
-        with self._lock:
-            self._conn.executemany(
-                "UPDATE notification SET dropped_at = ? WHERE id = ?", [(now, i) for i in ids]
-            )
-
-    def drop_expired(self, cutoff: float, now: float) -> int:
-        with self._lock:
-            cursor = self._conn.execute(
-                "UPDATE notification SET dropped_at = ? WHERE delivered_at IS NULL "
-                "AND dropped_at IS NULL AND created_at < ?",
-                (now, cutoff),
-            )
-            return cursor.rowcount
-
-    # run-time rules survive restarts too
-    def save_rule(self, spec: Mapping[str, Any], action_id: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO rule (name, spec, action_id) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET spec = excluded.spec",
-                (spec["name"], json.dumps(dict(spec)), action_id),
-            )
-
-    def delete_rule(self, name: str) -> None:
-        with self._lock:
-            self._conn.execute("DELETE FROM rule WHERE name = ?", (name,))
-
-    def saved_rules(self) -> list[tuple[dict[str, Any], str]]:
-        with self._lock:
-            rows = self._conn.execute("SELECT spec, action_id FROM rule ORDER BY name").fetchall()
-        return [(json.loads(spec), action_id) for spec, action_id in rows]
-
-
-# --- delivery --------------------------------------------------------------------------
-
-
-@dataclass(kw_only=True)
-class DeliverySettings:
-    """How the worker retries (Salesforce: doubling intervals up to two hours, 24 h TTL)."""
-
-    base_delay: float = 30.0
-    max_delay: float = 7_200.0
-    max_age: float = 86_400.0
-    timeout: float = 10.0
-    #: ``verify`` for HTTPS endpoints: a CA bundle path, True (system CAs) or False.
-    verify: str | bool = True
-    #: Extra ids Salesforce puts in the envelope.
-    organization_id: str = ""
-    enterprise_url: str = ""
-    partner_url: str = ""
-
-
-@dataclass
-class _Batch:
-    rule: OutboundRule
-    items: list[QueuedNotification] = field(default_factory=list)
-
-
-class DeliveryWorker:
-    """A thread that sends due notifications and retries until they are acknowledged."""
-
-    def __init__(
-        self,
-        queue: OutboundQueue,
-        *,
-        rules: Callable[[], Mapping[str, OutboundRule]],
-        latest_fields: Callable[[str, str, Sequence[str]], dict[str, Any] | None],
-        session_id: Callable[[], str],
-        settings: DeliverySettings,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.queue = queue
-        self._rules = rules
-        self._latest = latest_fields
-        self._session_id = session_id
-        self.settings = settings
-        self._clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=settings.timeout, verify=settings.verify)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="outbound-delivery", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._client.close()
-
-    def wake(self) -> None:
-        """Look at the queue now (after new notifications were queued)."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.deliver_due()
-            except Exception:  # the worker must survive any bad message
-                log.exception("outbound delivery round failed")
-            next_at = self.queue.next_due_at()
-            timeout = 60.0 if next_at is None else max(0.0, next_at - self._clock())
-            self._wake.wait(timeout=min(timeout, 60.0))
-            self._wake.clear()
-
-    def deliver_due(self) -> int:
-        """Send every due notification once; return how many were acknowledged."""
-        now = self._clock()
-        self.queue.drop_expired(now - self.settings.max_age, now)
-        rules = self._rules()
-        batches: dict[str, _Batch] = {}
-        orphans: list[str] = []
-        for item in self.queue.due(now):
-            rule = rules.get(item.rule)
-            if rule is None:
-                # The rule was removed: there is nowhere to send it any more.
-                orphans.append(item.id)
-                continue
-            batches.setdefault(item.rule, _Batch(rule)).items.append(item)
-        self.queue.drop(orphans, now)
-        acknowledged = 0
-        for batch in batches.values():
-            items = batch.items
-            for start in range(0, len(items), MAX_NOTIFICATIONS_PER_MESSAGE):
-                chunk = items[start : start + MAX_NOTIFICATIONS_PER_MESSAGE]
-                if self._send(batch.rule, chunk):
-                    acknowledged += len(chunk)
-        return acknowledged
-
-    def _send(self, rule: OutboundRule, items: list[QueuedNotification]) -> bool:
-        notes = []
-        for item in items:
-            # Understanding Notifications: only the latest data is delivered.
-            fields = self._latest(rule.object, item.record_id, rule.fields) or item.snapshot
-            ordered = {name: _lookup(fields, name) for name in rule.fields}
-            notes.append(Notification(id=item.id, sobject=rule.object, fields=ordered))
-        body = build_notifications_envelope(
-            organization_id=self.settings.organization_id,
-            action_id=rule.action_id,
-            session_id=self._session_id() if rule.send_session_id else None,
-            enterprise_url=self.settings.enterprise_url,
-            partner_url=self.settings.partner_url,
-            notifications=notes,
-        )
-        error = ""
-        try:
-            response = self._client.post(
-                rule.endpoint_url,
-                content=body,
-                headers={
-                    "Content-Type": "text/xml; charset=utf-8",
-                    "SOAPAction": '""',
-                    "User-Agent": "Salesforce - Outbound Notification (crmbridge emulator)",
-                },
-            )
-            if response.status_code == 200 and is_acknowledged(response.content):
-                self.queue.mark_delivered([i.id for i in items], self._clock())
-                return True
-            error = f"HTTP {response.status_code}: no <Ack>true</Ack> in the response"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        now = self._clock()
-        self.queue.mark_failed(
-            items,
-            error,
-            lambda attempts: (
-                now
-                + retry_delay(
-                    attempts, base=self.settings.base_delay, ceiling=self.settings.max_delay
-                )
-            ),
-        )
-        return False
-
-
-def _lookup(record: Mapping[str, Any], name: str) -> Any:
-    if name in record:
-        return record[name]
-    lowered = name.lower()
-    return next((v for k, v in record.items() if k.lower() == lowered), None)
+routes = [
+    Route("/__emulator/outbound", outbound_overview, methods=["GET"]),
+    Route("/__emulator/outbound/rules", outbound_rules, methods=["POST"]),
+    Route("/__emulator/outbound/rules/{name}", outbound_rules, methods=["DELETE"]),
+    Route("/__emulator/outbound/deliver", outbound_deliver, methods=["POST"]),
+]
