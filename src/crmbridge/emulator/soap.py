@@ -104,6 +104,11 @@ async def soap_endpoint(request: Request) -> Response:
         envelope = fromstring(raw)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         return _client_fault(api, f"Unable to parse the request: {exc}")
+    body = envelope.find(f"{{{_SOAP_ENV}}}Body")
+    if body is not None and len(body) and _local(body[0].tag) == "convertLead":
+        from crmbridge.emulator.convert import convert_lead_call
+
+        return await convert_lead_call(request, envelope, api, version)
     parsed = _login_call(envelope, api)
     if isinstance(parsed, str):
         return _client_fault(api, parsed)

@@ -185,6 +185,11 @@ class StoreTransaction:
                 400, "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be updated: {sobj.name}"
             )
         existing = self._live_record(sobj, record_id)
+        if sobj.name == "Lead" and existing.get("IsConverted") and not system:
+            # A converted lead is read-only (SOAP API StatusCode CANNOT_UPDATE_CONVERTED_LEAD).
+            raise SalesforceApiError(
+                400, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"
+            )
         given_id = next((v for k, v in values.items() if k.lower() == "id"), None)
         if given_id not in (None, "") and parse_id(given_id, label="Record ID") != existing["Id"]:
             raise SalesforceApiError(
