@@ -104,7 +104,7 @@ _FIELDS: dict[str, tuple[PlatformField, ...]] = {
         *_PEOPLE,
         f("company", max_length=255),
         f("status", T.PICKLIST, values=("PENDING", "QUALIFIED", "APPROVED", "DENIED")),
-        f("referral_code", max_length=64),
+        f("referral_code", max_length=100),
         f("referral_source", max_length=255),
         f("source_note", T.TEXT, max_length=1000),
         f("member_url", T.URL, max_length=255),
@@ -158,7 +158,7 @@ _FIELDS: dict[str, tuple[PlatformField, ...]] = {
     ),
     "support_ticket": (
         f("ticket_number", max_length=40, required=True),
-        f("subject", max_length=180, required=True),
+        f("subject", max_length=255, required=True),
         f("description", T.TEXT, max_length=32000),
         f("status", T.PICKLIST, values=("OPEN", "PENDING", "RESOLVED", "CLOSED")),
         f("priority", T.PICKLIST, values=("LOW", "NORMAL", "HIGH", "URGENT")),
