@@ -135,10 +135,11 @@ def compile_aggregate(
         having_sql = f" HAVING {sql}"
         params.extend(having_params)
     order = []
-    for item in query.order_by:
-        nulls_first = not item.descending if item.nulls_first is None else item.nulls_first
-        column = conditions.operand(item.expr)
-        order.append(OrderKey(column.sql, item.descending, nulls_first, column.text).order_sql)
+    for order_item in query.order_by:
+        descending = order_item.descending
+        nulls_first = not descending if order_item.nulls_first is None else order_item.nulls_first
+        key_value = conditions.operand(order_item.expr)
+        order.append(OrderKey(key_value.sql, descending, nulls_first, key_value.text).order_sql)
     sql = f"SELECT {', '.join(columns)} FROM {scope.from_sql} WHERE {where_sql}"
     if groups:
         sql += f" GROUP BY {', '.join(g.sql for g in groups)}"

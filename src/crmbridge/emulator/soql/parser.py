@@ -398,9 +398,10 @@ def _syntax_error(soql: str, error: UnexpectedInput) -> SoqlError:
             return malformed(soql, _end_position(soql), "unexpected token: '<EOF>'")
         return malformed(soql, _pos(token), f"unexpected token: '{_token_text(token)}'")
     if isinstance(error, UnexpectedCharacters):
-        char = soql[error.pos_in_stream] if error.pos_in_stream < len(soql) else "<EOF>"
+        index = error.pos_in_stream or 0
+        char = soql[index] if index < len(soql) else "<EOF>"
         # Salesforce reports lexer errors as "line L:C" with a 0-based column.
-        col0 = error.column - 1
+        col0 = int(error.column) - 1
         text = f"line {error.line}:{col0} unexpected token: '{char}'"
         return SoqlError("MALFORMED_QUERY", located_message(soql, Position(error.line, col0), text))
     if isinstance(error, UnexpectedEOF):
