@@ -13,6 +13,8 @@ the same directory finds the same records, users, credentials and tokens.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import json
 import socket
@@ -63,6 +65,7 @@ class EmulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._info: dict[str, Any] | None = None
         #: What the seed generator created on this start (empty when it did nothing).
         self.seeded: dict[str, int] = {}
@@ -98,7 +101,7 @@ class EmulatorServer:
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="crmbridge-emulator", daemon=True
+            target=self._serve, args=(server, sock), name="crmbridge-emulator", daemon=True
         )
         for hook in ctx.on_start:
             hook(ctx)
@@ -115,10 +118,18 @@ class EmulatorServer:
 
     def stop(self) -> None:
         """Stop serving and close the org (data stays in ``data_dir``)."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        server, thread, loop = self._server, self._thread, self._loop
+        if server is not None:
+            server.should_exit = True
+        if server is not None and thread is not None and loop is not None:
+            # Idle keep-alive TLS connections would hold uvicorn's graceful shutdown until
+            # the peer answers close_notify; drop them once their response is complete.
+            deadline = time.monotonic() + 15
+            while thread.is_alive() and time.monotonic() < deadline:
+                if not loop.is_closed():
+                    with contextlib.suppress(RuntimeError):
+                        loop.call_soon_threadsafe(_drop_idle_connections, server)
+                thread.join(timeout=0.05)
         ctx = self.ctx
         if ctx is not None:
             for hook in ctx.on_stop:
@@ -130,7 +141,19 @@ class EmulatorServer:
         self._server = None
         self._thread = None
         self._socket = None
+        self._loop = None
         self.ctx = None
+
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        """The server thread: uvicorn on an event loop of its own."""
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
 
     def __enter__(self) -> EmulatorServer:
         self.start()
@@ -190,6 +213,15 @@ class EmulatorServer:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(self.info, indent=2) + "\n", encoding="utf-8")
         target.chmod(0o600)
+
+
+def _drop_idle_connections(server: uvicorn.Server) -> None:
+    """Abort connections that are not in the middle of a request (runs on the server loop)."""
+    for connection in list(server.server_state.connections):
+        cycle = getattr(connection, "cycle", None)
+        transport = getattr(connection, "transport", None)
+        if transport is not None and (cycle is None or cycle.response_complete):
+            transport.abort()
 
 
 def seed_org_if_new(ctx: EmulatorContext, *, seed: int, contacts: int) -> dict[str, int]:
