@@ -20,8 +20,7 @@ from typing import Any
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.context import MappingContext
 from crmbridge.domain.mapping.errors import FormulaError, TransformError
-from crmbridge.domain.mapping.formula import Formula
-from crmbridge.domain.mapping.formula.syntax import parse_formula
+from crmbridge.domain.mapping.formula import parse_cached
 from crmbridge.domain.mapping.model import FieldKind, FieldMapping, ObjectMapping
 from crmbridge.domain.mapping.results import FieldResult, MappedRecord, StepTrace
 from crmbridge.domain.mapping.transforms import ExternalIdReference, StepContext
@@ -50,11 +49,6 @@ def _to_salesforce_value(value: Any) -> Any:
         # Developer Guide, "Field Types": multipicklist).
         return ";".join(str(to_wire_value(v)) for v in value if v is not None) or None
     return to_wire_value(value)
-
-
-def _formula(field: FieldMapping) -> Formula:
-    text = field.formula or ""
-    return Formula(text=text, root=parse_formula(text))
 
 
 def _has(record: Mapping[str, Any], name: str, *, case_sensitive: bool) -> bool:
@@ -105,7 +99,7 @@ def map_field(
     initial: Any = None
     try:
         if field.kind is FieldKind.FORMULA:
-            formula = _formula(field)
+            formula = parse_cached(field.formula or "")
             sources = tuple(
                 sorted(formula.platform_fields() if outbound else formula.salesforce_fields())
             )

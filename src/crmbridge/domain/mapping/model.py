@@ -302,11 +302,10 @@ class ObjectMapping:
 
 def _formula_salesforce_fields(text: str) -> list[str]:
     from crmbridge.domain.mapping.errors import FormulaError
-    from crmbridge.domain.mapping.formula import Formula
-    from crmbridge.domain.mapping.formula.syntax import parse_formula
+    from crmbridge.domain.mapping.formula import parse_cached
 
     try:
-        return sorted(Formula(text=text, root=parse_formula(text)).salesforce_fields())
+        return sorted(parse_cached(text).salesforce_fields())
     except FormulaError:
         return []
 

@@ -13,8 +13,7 @@ from crmbridge.domain.mapping.compatibility import (
 )
 from crmbridge.domain.mapping.describe import ObjectDescribe, SalesforceField
 from crmbridge.domain.mapping.errors import FormulaError
-from crmbridge.domain.mapping.formula import Formula
-from crmbridge.domain.mapping.formula.syntax import parse_formula
+from crmbridge.domain.mapping.formula import parse_cached
 from crmbridge.domain.mapping.issues import (
     IssueKind,
     MappingIssue,
@@ -136,9 +135,7 @@ def _platform_name_issues(
     names = list(field.platform_fields)
     if field.kind is FieldKind.FORMULA and direction.outbound and field.formula:
         with contextlib.suppress(FormulaError):
-            names += sorted(
-                Formula(text=field.formula, root=parse_formula(field.formula)).platform_fields()
-            )
+            names += sorted(parse_cached(field.formula).platform_fields())
     issues = []
     for name in dict.fromkeys(names):
         head, _, rest = name.partition(".")
@@ -178,7 +175,7 @@ def _formula_issues(
     if field.kind is not FieldKind.FORMULA or not field.formula:
         return []
     try:
-        formula = Formula(text=field.formula, root=parse_formula(field.formula))
+        formula = parse_cached(field.formula)
     except FormulaError as exc:
         problems = [exc.message]
     else:

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from crmbridge.domain.mapping.errors import FormulaValidationError
@@ -174,6 +175,16 @@ class Formula:
         return decimal_to_json(value) if isinstance(value, Decimal) else value
 
 
+@lru_cache(maxsize=1024)
+def parse_cached(text: str) -> Formula:
+    """The parsed formula for ``text``, parsed once per process (formulas repeat per record).
+
+    Raises:
+        FormulaSyntaxError: when the text does not parse (not cached).
+    """
+    return Formula(text=text, root=parse_formula(text))
+
+
 def _arity(low: int, high: int | None, name: str) -> str:
     if name == "CASE":
         return "an expression, value/result pairs and an else result (an even count, 4 or more)"
@@ -227,4 +238,4 @@ class _Everything(Collection[str]):
         return 0
 
 
-__all__ = ["Formula", "compile_formula"]
+__all__ = ["Formula", "compile_formula", "parse_cached"]
