@@ -388,3 +388,10 @@ def test_bad_dates_are_a_per_field_error(value: str) -> None:
     mapped = map_to_salesforce({"name": "N", "close_date": value}, mapping, context=CONTEXT)
     assert mapped.values == {"Name": "N"}
     assert "does not match the date format ISO 8601" in mapped.errors["close_date → CloseDate"]
+
+
+def test_links_match_15_and_18_character_ids() -> None:
+    context = MappingContext(links={("Account", "org-1"): "001000000000009AAA"})
+    assert context.platform_id_for("Account", "001000000000009") == "org-1"
+    assert context.platform_id_for("Account", "001000000000009AAA") == "org-1"
+    assert context.platform_id_for("Contact", "001000000000009AAA") is None

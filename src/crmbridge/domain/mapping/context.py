@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Protocol
 
 
@@ -106,9 +107,11 @@ class MappingContext:
         """The Salesforce Id linked to a platform id, if known."""
         return self.links.get((object_name, platform_id))
 
+    @cached_property
+    def _platform_ids(self) -> dict[tuple[str, str], str]:
+        # Salesforce Ids compare on their case-sensitive 15-character form.
+        return {(obj, sf_id[:15]): pid for (obj, pid), sf_id in self.links.items()}
+
     def platform_id_for(self, object_name: str, salesforce_id: str) -> str | None:
         """The platform id linked to a Salesforce Id (15- or 18-character), if known."""
-        for (linked_object, platform_id), linked_id in self.links.items():
-            if linked_object == object_name and linked_id[:15] == salesforce_id[:15]:
-                return platform_id
-        return None
+        return self._platform_ids.get((object_name, salesforce_id[:15]))
