@@ -70,6 +70,7 @@ def state(values: dict[str, FieldValue], **overrides: object) -> SyncState:
         "platform_id": "m-1",
         "salesforce_id": "003000000000001AAA",
         "values": values,
+        "linked": True,
     }
     fields.update(overrides)
     return SyncState(**fields)
@@ -99,7 +100,23 @@ def apply_plan(
     plan: SyncPlan, p: RecordVersion | None, s: RecordVersion | None
 ) -> tuple[RecordVersion | None, RecordVersion | None]:
     """Both sides after every write of ``plan`` succeeded."""
-    return (
-        apply_write(p, plan.platform, object="Contact", new_id="m-new"),
-        apply_write(s, plan.salesforce, object="Contact", new_id="003000000000NEWAAA"),
+    p2 = apply_write(p, plan.platform, object="Contact", new_id="m-new")
+    s2 = apply_write(s, plan.salesforce, object="Contact", new_id="003000000000NEWAAA")
+    stamped = plan.link_salesforce or plan.salesforce.action is WriteAction.CREATE
+    if stamped and p2 is not None and s2 is not None:
+        # An upsert by external id, or a link, leaves the platform id on the record.
+        s2 = replace(s2, counterpart_id=p2.id)
+    return p2, s2
+
+
+def with_assigned_ids(
+    state: SyncState | None, p: RecordVersion | None, s: RecordVersion | None
+) -> SyncState | None:
+    """The state as the adapter stores it: ids of records just created filled in."""
+    if state is None:
+        return None
+    return replace(
+        state,
+        platform_id=state.platform_id or (p.id if p is not None else None),
+        salesforce_id=state.salesforce_id or (s.id if s is not None and not s.deleted else None),
     )

@@ -489,3 +489,40 @@ def test_a_version_passed_for_the_wrong_side_is_refused() -> None:
 )
 def test_values_compare_by_canonical_meaning(left: object, right: object, same: bool) -> None:
     assert same_value(left, right) is same
+
+
+# --- external-id stamping --------------------------------------------------------------
+
+
+def test_a_record_created_in_salesforce_gets_the_platform_id_stamped() -> None:
+    plan = merge_record(
+        rules=rules(), base=None, platform=None, salesforce=salesforce(BASE, counterpart=None)
+    )
+    assert plan.link_salesforce
+    assert plan.state is not None
+    assert plan.state.linked
+    assert plan.pending_state is not None
+    assert not plan.pending_state.linked  # until Salesforce confirms the stamp
+
+
+def test_a_record_carrying_our_platform_id_needs_no_stamp() -> None:
+    plan = merge_record(
+        rules=rules(),
+        base=state(BASE, linked=False),
+        platform=platform(BASE),
+        salesforce=salesforce(BASE, counterpart="m-1"),
+    )
+    assert not plan.link_salesforce
+    assert plan.state is not None
+    assert plan.state.linked
+
+
+def test_an_unstamped_pair_is_stamped_even_without_field_changes() -> None:
+    plan = merge_record(
+        rules=rules(),
+        base=state(BASE, linked=False),
+        platform=platform(BASE),
+        salesforce=salesforce(BASE, counterpart=None),
+    )
+    assert plan.link_salesforce
+    assert not plan.writes_nothing

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sync_support import apply_plan, at
+from sync_support import apply_plan, at, with_assigned_ids
 
 from crmbridge.domain.sync import (
     ConflictPolicy,
@@ -106,12 +106,13 @@ def test_applying_the_plan_and_merging_again_changes_nothing(inputs: tuple) -> N
     rules, base, p, s = inputs
     plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
     p2, s2 = apply_plan(plan, p, s)
-    again = merge_record(rules=rules, base=plan.state, platform=p2, salesforce=s2)
+    stored = with_assigned_ids(plan.state, p2, s2)
+    again = merge_record(rules=rules, base=stored, platform=p2, salesforce=s2)
     assert again.writes_nothing
     assert again.conflicts == plan.held_conflicts
     held_delete = plan.delete_conflict if plan.needs_review else None
     assert again.delete_conflict == held_delete
-    assert again.state == plan.state
+    assert again.state == stored
 
 
 @given(
@@ -248,13 +249,15 @@ def test_a_crash_before_the_salesforce_write_is_confirmed_loses_nothing(
     plan = merge_record(rules=rules, base=base, platform=p, salesforce=s)
     # The platform writes and the pending state commit together; then the process dies
     # before Salesforce confirms its write.
-    p2, _ = apply_plan(replace(plan, salesforce=SideWrite(side=Side.SALESFORCE)), p, s)
-    pending = plan.pending_state
+    unconfirmed = replace(plan, salesforce=SideWrite(side=Side.SALESFORCE), link_salesforce=False)
+    p2, _ = apply_plan(unconfirmed, p, s)
     # The adapter reads Salesforce by the pair's id: a record it never created is absent.
-    s_now = None if pending is not None and pending.salesforce_id is None else s
+    s_now = None if plan.salesforce.action is WriteAction.CREATE else s
+    pending = with_assigned_ids(plan.pending_state, p2, s_now)
     again = merge_record(rules=rules, base=pending, platform=p2, salesforce=s_now)
     assert again.platform.action is WriteAction.NONE
     assert again.salesforce.values == plan.salesforce.values
+    assert again.link_salesforce == plan.link_salesforce
     same_kind = {WriteAction.CREATE, WriteAction.UPDATE}
     if plan.salesforce.action in same_kind:
         assert again.salesforce.action in same_kind

@@ -174,6 +174,19 @@ def test_deletes_come_last_and_children_first() -> None:
     assert result.batches[1].writes[0].salesforce_id == "sf-c1"
 
 
+def test_links_go_first_and_are_not_folded_into_the_upsert() -> None:
+    link = RecordWrite(
+        object="Contact", operation=WriteOperation.LINK, platform_id="c1", salesforce_id="003X"
+    )
+    result = plan([write("Account", "a1", Name="Acme"), write("Contact", "c1", Phone="1"), link])
+    assert [(b.step, b.operation, b.object) for b in result.batches] == [
+        (0, WriteOperation.LINK, "Contact"),
+        (1, UPSERT, "Account"),
+        (2, UPSERT, "Contact"),
+    ]
+    assert result.batches[0].writes[0].salesforce_id == "003X"
+
+
 def test_two_writes_for_one_record_are_merged() -> None:
     first = RecordWrite(
         object="Contact", operation=UPSERT, platform_id="c1", fields={"A": 1}, change_seqs=(3,)
@@ -212,6 +225,15 @@ def write_sets(draw: st.DrawFn) -> list[RecordWrite]:
     for pid in accounts:
         parent = draw(st.none() | st.sampled_from([*accounts, "a-old"]))
         writes.append(write("Account", pid, op(), Name=pid, ParentId=parent))
+        if draw(st.booleans()):
+            writes.append(
+                RecordWrite(
+                    object="Account",
+                    operation=WriteOperation.LINK,
+                    platform_id=pid,
+                    salesforce_id=f"sf-{pid}",
+                )
+            )
     for pid in contacts:
         writes.append(
             write("Contact", pid, op(), AccountId=draw(st.sampled_from([*accounts, *outside])))
@@ -257,19 +279,25 @@ def test_every_parent_goes_before_its_children_and_nothing_is_dropped_or_duplica
     for batch in result.batches:
         for w in batch.writes:
             key = (w.object, w.platform_id)
-            first_step.setdefault(key, batch.step)
+            if w.operation is UPSERT:
+                first_step.setdefault(key, batch.step)  # the data write, not a link
             items = sent.setdefault(key, [])
             items.extend(w.fields.items())
             items.extend((r.field, r.external_id) for r in w.references)
             if w.operation is DELETE:
                 items.append(("<delete>", w.salesforce_id))
-    expected = {
-        (w.object, w.platform_id): sorted(
-            [("<delete>", w.salesforce_id)] if w.operation is DELETE else list(w.fields.items()),
-            key=repr,
-        )
-        for w in writes
-    }
+            if w.operation is WriteOperation.LINK:
+                items.append(("<link>", w.salesforce_id))
+    wanted: dict[tuple[str, str], list[tuple[str, object]]] = {}
+    for w in writes:
+        items = wanted.setdefault((w.object, w.platform_id), [])
+        if w.operation is DELETE:
+            items.append(("<delete>", w.salesforce_id))
+        elif w.operation is WriteOperation.LINK:
+            items.append(("<link>", w.salesforce_id))
+        else:
+            items.extend(w.fields.items())
+    expected = {k: sorted(v, key=repr) for k, v in wanted.items()}
     assert {k: sorted(v, key=repr) for k, v in sent.items()} == expected
 
     # Parents first: an upserted record's lookup (unless deferred to a later fix-up) is
@@ -286,6 +314,9 @@ def test_every_parent_goes_before_its_children_and_nothing_is_dropped_or_duplica
                 if parent in upserted:
                     assert first_step[parent] < batch.step
 
+    # Links before every upsert, deletes after.
+    first_upsert = min((b.step for b in result.batches if b.operation is UPSERT), default=99)
+    assert all(b.step < first_upsert for b in result.batches if b.operation is WriteOperation.LINK)
     # Deletes after every upsert.
     last_upsert = max((b.step for b in result.batches if b.operation is UPSERT), default=-1)
     assert all(b.step > last_upsert for b in result.batches if b.operation is DELETE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sync_support import at, platform, salesforce, state
 
 from crmbridge.domain.sync import (
@@ -17,7 +18,7 @@ from crmbridge.domain.sync.outbound import RecordWrite, WriteOperation
 from crmbridge.domain.sync.record_sync import (
     assumed_salesforce_version,
     plan_outbound_record,
-    salesforce_record_write,
+    salesforce_record_writes,
 )
 
 RULES = MergeRules(fields=field_rules(["FirstName", "LastName", "Phone"]))
@@ -29,24 +30,27 @@ def test_an_outbound_merge_sends_only_the_changed_fields() -> None:
         rules=RULES, base=state(BASE), platform=platform({**BASE, "Phone": "222"})
     )
     assert plan.salesforce.changes == (FieldChange(field="Phone", old="111", new="222"),)
-    write = salesforce_record_write(
+    writes = salesforce_record_writes(
         plan, object="Contact", platform_id="m-1", salesforce_id="003X", change_seqs=(4, 5)
     )
-    assert write == RecordWrite(
-        object="Contact",
-        operation=WriteOperation.UPSERT,
-        platform_id="m-1",
-        salesforce_id="003X",
-        fields={"Phone": "222"},
-        change_seqs=(4, 5),
+    assert writes == (
+        RecordWrite(
+            object="Contact",
+            operation=WriteOperation.UPSERT,
+            platform_id="m-1",
+            salesforce_id="003X",
+            fields={"Phone": "222"},
+            change_seqs=(4, 5),
+        ),
     )
 
 
 def test_an_outbound_merge_of_a_new_record_creates_it() -> None:
     plan = plan_outbound_record(rules=RULES, base=None, platform=platform(BASE))
     assert plan.salesforce.action is WriteAction.CREATE
-    write = salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id=None)
-    assert write is not None
+    (write,) = salesforce_record_writes(
+        plan, object="Contact", platform_id="m-1", salesforce_id=None
+    )
     assert write.operation is WriteOperation.UPSERT
     assert write.fields == BASE
 
@@ -56,8 +60,9 @@ def test_an_outbound_merge_of_a_deleted_record_follows_the_delete_policy() -> No
     plan = plan_outbound_record(
         rules=rules, base=state(BASE), platform=platform(BASE, deleted=True)
     )
-    write = salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id="003X")
-    assert write is not None
+    (write,) = salesforce_record_writes(
+        plan, object="Contact", platform_id="m-1", salesforce_id="003X"
+    )
     assert (write.operation, write.salesforce_id, write.fields) == (
         WriteOperation.DELETE,
         "003X",
@@ -79,8 +84,8 @@ def test_a_field_without_a_base_is_left_to_the_inbound_merge() -> None:
 def test_nothing_to_send_gives_no_write() -> None:
     plan = plan_outbound_record(rules=RULES, base=state(BASE), platform=platform(BASE))
     assert (
-        salesforce_record_write(plan, object="Contact", platform_id="m-1", salesforce_id="003X")
-        is None
+        salesforce_record_writes(plan, object="Contact", platform_id="m-1", salesforce_id="003X")
+        == ()
     )
 
 
@@ -150,3 +155,22 @@ def test_the_pending_state_equals_the_state_when_salesforce_is_not_written() -> 
         salesforce=salesforce({**BASE, "Phone": "S"}),
     )
     assert plan.pending_state == plan.state
+
+
+def test_an_unstamped_pair_gets_a_link_before_its_upsert() -> None:
+    plan = plan_outbound_record(
+        rules=RULES, base=state(BASE, linked=False), platform=platform({**BASE, "Phone": "9"})
+    )
+    link, upsert = salesforce_record_writes(
+        plan, object="Contact", platform_id="m-1", salesforce_id="003X"
+    )
+    assert (link.operation, link.salesforce_id, link.fields) == (WriteOperation.LINK, "003X", {})
+    assert (upsert.operation, upsert.fields) == (WriteOperation.UPSERT, {"Phone": "9"})
+
+
+def test_a_link_or_delete_without_a_salesforce_id_is_refused() -> None:
+    plan = plan_outbound_record(
+        rules=RULES, base=state(BASE, linked=False), platform=platform(BASE)
+    )
+    with pytest.raises(ValueError, match="Salesforce id"):
+        salesforce_record_writes(plan, object="Contact", platform_id="m-1", salesforce_id=None)

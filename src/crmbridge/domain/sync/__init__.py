@@ -64,7 +64,7 @@ from crmbridge.domain.sync.progress import FlowDirection, RunProgress, StreamPro
 from crmbridge.domain.sync.record_sync import (
     assumed_salesforce_version,
     plan_outbound_record,
-    salesforce_record_write,
+    salesforce_record_writes,
 )
 from crmbridge.domain.sync.retry import (
     RetryAction,
@@ -169,7 +169,7 @@ __all__ = [
     "plan_outbound_writes",
     "record_key",
     "record_waves",
-    "salesforce_record_write",
+    "salesforce_record_writes",
     "same_value",
     "same_values",
     "select_versions_to_apply",

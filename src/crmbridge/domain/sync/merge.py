@@ -78,8 +78,11 @@ def merge_record(
         if version is not None and version.side is not side:
             raise ValueError(f"the {side} argument holds a {version.side} record")
     decisions = _Decisions(fields=field_decisions or {}, delete=delete_decision)
-    plan = _decide(rules, base, versions, decisions)
-    return replace(plan, pending_state=_pending_state(plan, base))
+    plan = _link(_decide(rules, base, versions, decisions), base, versions[Side.SALESFORCE])
+    pending = _pending_state(plan, base)
+    if plan.link_salesforce and pending is not None:
+        pending = replace(pending, linked=False)
+    return replace(plan, pending_state=pending)
 
 
 def _decide(
@@ -107,6 +110,27 @@ def _decide(
 
 def _id_on(state: SyncState, side: Side) -> str | None:
     return state.platform_id if side is Side.PLATFORM else state.salesforce_id
+
+
+def _link(plan: SyncPlan, base: SyncState | None, salesforce: RecordVersion | None) -> SyncPlan:
+    """Track whether Salesforce's record carries our external id, and stamp it if not.
+
+    Upserts find records by the external id, so a record created in Salesforce must get
+    the platform id stamped first, or the next upsert would create a duplicate.
+    """
+    state = plan.state
+    if state is None or state.detached:
+        return plan
+    action = plan.salesforce.action
+    if action is WriteAction.CREATE:
+        # Created by an upsert on the external id: it carries it from the start.
+        return replace(plan, state=replace(state, linked=True))
+    if action is WriteAction.DELETE or salesforce is None or salesforce.deleted:
+        return plan
+    stamped = state.platform_id is not None and salesforce.counterpart_id == state.platform_id
+    if stamped or (base is not None and base.linked):
+        return replace(plan, state=replace(state, linked=True))
+    return replace(plan, state=replace(state, linked=True), link_salesforce=True)
 
 
 def _pending_state(plan: SyncPlan, base: SyncState | None) -> SyncState | None:

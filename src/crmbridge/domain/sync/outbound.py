@@ -34,7 +34,12 @@ MAX_COLLECTION_SIZE = 200
 class WriteOperation(enum.StrEnum):
     """What is done to a Salesforce record."""
 
+    #: Create or update by the external id (every data write).
     UPSERT = "upsert"
+    #: Update by Salesforce id that only stamps the external id on a record created in
+    #: Salesforce, so later upserts reach it instead of creating a duplicate.
+    LINK = "link"
+    #: Delete by Salesforce id.
     DELETE = "delete"
 
 
@@ -149,10 +154,16 @@ def plan_outbound_writes(
         settings: batch sizes and the Bulk API threshold.
 
     Returns:
-        Upserts parents first (objects in dependency order, self-referencing records in
-        waves), then deferred lookups that closed a cycle, then deletes children first.
+        Links first (external-id stamps), then upserts parents first (objects in
+        dependency order, self-referencing records in waves), then deferred lookups
+        that closed a cycle, then deletes children first.
     """
     merged = _merge_duplicates(writes)
+    # Links only stamp the external id on existing records: they depend on nothing, and
+    # every upsert of those records (and every reference to them) depends on them.
+    links = [
+        replace(w, fields={}, references=()) for w in merged if w.operation is WriteOperation.LINK
+    ]
     upserts = [w for w in merged if w.operation is WriteOperation.UPSERT]
     # A delete sends only the record's id: whatever fields came along are irrelevant.
     deletes = [
@@ -162,6 +173,10 @@ def plan_outbound_writes(
     batches: list[WriteBatch] = []
     fixups: list[RecordWrite] = []
     step = 0
+    for object_name in sorted({w.object for w in links}):
+        group = [w for w in links if w.object == object_name]
+        batches.extend(_batches(group, step, WriteOperation.LINK, settings))
+    step += 1 if links else 0
     for object_name in order.objects:
         records = [w for w in upserts if w.object == object_name]
         lookups = [r for r in references if r.object == object_name]
@@ -199,9 +214,10 @@ def plan_outbound_writes(
 
 
 def _merge_duplicates(writes: Iterable[RecordWrite]) -> list[RecordWrite]:
-    merged: dict[tuple[str, str], RecordWrite] = {}
+    merged: dict[tuple[str, str, bool], RecordWrite] = {}
     for write in writes:
-        key = (write.object, write.platform_id)
+        # A link and a data write of one record are two requests; never fold them.
+        key = (write.object, write.platform_id, write.operation is WriteOperation.LINK)
         earlier = merged.get(key)
         if earlier is None:
             merged[key] = write

@@ -88,6 +88,9 @@ class SyncPlan:
     #: The state to store once the writes succeed; ``None`` means the pair no longer
     #: exists (or never did) and nothing is stored.
     state: SyncState | None = None
+    #: The Salesforce record lacks the platform id in its external-id field (it was
+    #: created in Salesforce): stamp it, by Salesforce id, before any upsert reaches it.
+    link_salesforce: bool = False
     #: The state to store with the platform writes while the Salesforce write is not yet
     #: confirmed (the same as ``state`` when nothing goes to Salesforce); a merge from
     #: it plans the same Salesforce write again, so a crash in between loses nothing.
@@ -110,7 +113,9 @@ class SyncPlan:
 
     @property
     def writes_nothing(self) -> bool:
-        """Whether neither side is written."""
+        """Whether neither side is written (a link stamp counts as a write)."""
         return (
-            self.platform.action is WriteAction.NONE and self.salesforce.action is WriteAction.NONE
+            self.platform.action is WriteAction.NONE
+            and self.salesforce.action is WriteAction.NONE
+            and not self.link_salesforce
         )

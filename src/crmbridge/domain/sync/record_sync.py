@@ -26,7 +26,8 @@ def assumed_salesforce_version(state: SyncState) -> RecordVersion:
         side=Side.SALESFORCE,
         object=state.object,
         id=state.salesforce_id or "",
-        counterpart_id=state.platform_id,
+        # Only a record known to carry our external id has it as its counterpart.
+        counterpart_id=state.platform_id if state.linked else None,
         values=dict(state.values),
         modstamp=state.salesforce_modstamp,
     )
@@ -46,7 +47,7 @@ def plan_outbound_record(
         platform: the platform record now (canonical values), or ``None`` if it is gone.
 
     Returns:
-        The plan; its Salesforce side is what to send (see :func:`salesforce_record_write`).
+        The plan; its Salesforce side is what to send (see :func:`salesforce_record_writes`).
     """
     if base is None or base.salesforce_id is None:
         # Not in Salesforce yet (or its create is still pending): create it.
@@ -58,39 +59,66 @@ def plan_outbound_record(
     )
 
 
-def salesforce_record_write(
+def salesforce_record_writes(
     plan: SyncPlan,
     *,
     object: str,
     platform_id: str,
     salesforce_id: str | None,
     change_seqs: tuple[int, ...] = (),
-) -> RecordWrite | None:
-    """The outbound write for the Salesforce side of a plan, or ``None`` if there is none.
+) -> tuple[RecordWrite, ...]:
+    """The outbound writes for the Salesforce side of a plan (none, one or two).
+
+    A record created in Salesforce first gets a ``LINK`` write (an update by Salesforce
+    id stamping the external id); its field changes follow as an ordinary upsert, which
+    the planner puts after the link.
 
     Args:
         plan: a plan from :func:`merge_record` or :func:`plan_outbound_record`.
         object: the Salesforce object.
-        platform_id: the platform record id (the external-id value).
-        salesforce_id: the Salesforce id, when known (needed for deletes).
-        change_seqs: change-log entries the write settles.
+        platform_id: the platform record id (the external-id value); for a platform
+            record just created from Salesforce, the id it was given.
+        salesforce_id: the Salesforce id, when known (links and deletes need it).
+        change_seqs: change-log entries the writes settle.
+
+    Raises:
+        ValueError: when a link or delete is planned without a Salesforce id.
     """
     write = plan.salesforce
+    writes: list[RecordWrite] = []
+    if plan.link_salesforce:
+        if salesforce_id is None:
+            raise ValueError("stamping the external id needs the Salesforce id")
+        writes.append(
+            RecordWrite(
+                object=object,
+                operation=WriteOperation.LINK,
+                platform_id=platform_id,
+                salesforce_id=salesforce_id,
+                change_seqs=change_seqs,
+            )
+        )
     if write.action in (WriteAction.CREATE, WriteAction.UPDATE):
-        return RecordWrite(
-            object=object,
-            operation=WriteOperation.UPSERT,
-            platform_id=platform_id,
-            salesforce_id=salesforce_id if write.action is WriteAction.UPDATE else None,
-            fields=write.values,
-            change_seqs=change_seqs,
+        writes.append(
+            RecordWrite(
+                object=object,
+                operation=WriteOperation.UPSERT,
+                platform_id=platform_id,
+                salesforce_id=salesforce_id if write.action is WriteAction.UPDATE else None,
+                fields=write.values,
+                change_seqs=change_seqs,
+            )
         )
-    if write.action is WriteAction.DELETE:
-        return RecordWrite(
-            object=object,
-            operation=WriteOperation.DELETE,
-            platform_id=platform_id,
-            salesforce_id=salesforce_id,
-            change_seqs=change_seqs,
+    elif write.action is WriteAction.DELETE:
+        if salesforce_id is None:
+            raise ValueError("a Salesforce delete needs the Salesforce id")
+        writes.append(
+            RecordWrite(
+                object=object,
+                operation=WriteOperation.DELETE,
+                platform_id=platform_id,
+                salesforce_id=salesforce_id,
+                change_seqs=change_seqs,
+            )
         )
-    return None
+    return tuple(writes)

@@ -126,6 +126,10 @@ class SyncState:
     values: Mapping[str, FieldValue] = field(default_factory=dict)
     #: ``SystemModstamp`` of the newest Salesforce version applied (inbound dedupe).
     salesforce_modstamp: datetime | None = None
+    #: Salesforce's record carries the platform id in the external-id field, so an
+    #: upsert by external id reaches it. False for a record created in Salesforce until
+    #: the engine has stamped it (see ``SyncPlan.link_salesforce``).
+    linked: bool = False
     #: The link was deliberately cut (a delete handled by ``archive`` or ``ignore``):
     #: neither side's later changes are synced for this pair.
     detached: bool = False
