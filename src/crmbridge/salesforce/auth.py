@@ -1,8 +1,10 @@
 """Authentication against a Salesforce org: OAuth 2.0 flows, SOAP login, identity.
 
-OAuth requests go through Authlib's httpx client (PKCE, token requests, revocation);
-the username/password login without a connected app uses the partner SOAP ``login``
-call, as simple-salesforce does. Every failure becomes a :mod:`crmbridge.domain.errors`
+Authlib builds the OAuth messages (authorization URL, PKCE S256 challenge, token
+request bodies); crmbridge's own httpx client sends them, so TLS trust, timeouts and
+transport errors are the same as for every other Salesforce call. The username/password
+login without a connected app uses the partner SOAP ``login`` call, as
+simple-salesforce does. Every failure becomes a :mod:`crmbridge.domain.errors`
 class with a message an administrator can act on.
 
 Sources: Salesforce Help, "OAuth 2.0 Web Server Flow for Web App Integration",
@@ -26,8 +28,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 import certifi
 import httpx
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from defusedxml import ElementTree
 
 from crmbridge.domain.errors import (
@@ -145,38 +147,43 @@ class SalesforceAuth:
         self._verify = verify
         self._timeout = timeout
 
-    def _oauth(self) -> OAuth2Client:
+    def _require_app(self) -> ConnectedApp:
         if self._app is None:
             raise ConfigurationError(
                 "No connected app configured: set the Consumer Key and Consumer Secret "
                 "(or the operator's SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET)."
             )
-        return OAuth2Client(
-            client_id=self._app.client_id,
-            client_secret=self._app.client_secret,
-            token_endpoint_auth_method="client_secret_post",
-            redirect_uri=self._app.redirect_uri or None,
-            scope=DEFAULT_SCOPE,
-            code_challenge_method="S256",
-            verify=self._verify,
-            timeout=self._timeout,
-        )
+        return self._app
 
     def authorization_url(self, *, state: str, code_verifier: str) -> str:
-        """Where to send the admin's browser to approve access (PKCE S256)."""
-        with self._oauth() as client:
-            url, _ = client.create_authorization_url(
+        """Where to send the admin's browser to approve access (PKCE S256).
+
+        ``prompt=login consent`` makes Salesforce ask who logs in and what to allow even
+        when the browser has a Salesforce session, so the admin picks the right org.
+        """
+        app = self._require_app()
+        return str(
+            prepare_grant_uri(
                 endpoints.oauth_url(self._login_url, "authorize"),
+                client_id=app.client_id,
+                response_type="code",
+                redirect_uri=app.redirect_uri or None,
+                scope=DEFAULT_SCOPE,
                 state=state,
-                code_verifier=code_verifier,
+                code_challenge=create_s256_code_challenge(code_verifier),
+                code_challenge_method="S256",
                 prompt="login consent",
             )
-        return str(url)
+        )
 
     def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
         """Trade an authorization code (and its PKCE verifier) for tokens."""
+        app = self._require_app()
         return self._token_request(
-            grant_type="authorization_code", code=code, code_verifier=code_verifier
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=code_verifier,
+            redirect_uri=app.redirect_uri,
         )
 
     def refresh(self, refresh_token: str) -> TokenSet:
@@ -203,22 +210,42 @@ class SalesforceAuth:
             grant_type="password", username=username, password=password + security_token
         )
 
-    def _token_request(self, **params: str) -> TokenSet:
-        client = self._oauth()
+    def _token_request(self, *, grant_type: str, **params: str) -> TokenSet:
+        app = self._require_app()
+        # Client credentials travel in the body ("client_secret_post"), as Salesforce's
+        # examples send them (Salesforce Help, "OAuth 2.0 Web Server Flow").
+        body = prepare_token_request(
+            grant_type,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            **params,
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
         url = endpoints.oauth_url(self._login_url, "token")
+        with httpx.Client(verify=self._verify, timeout=self._timeout) as http:
+            response = send(http, "POST", url, content=body.encode(), headers=headers)
         try:
-            with client:
-                raw = client.fetch_token(url, **params)
-        except OAuthError as exc:
-            raise _oauth_error(exc.error, exc.description or "") from None
-        except httpx.HTTPStatusError as exc:
+            raw = response.json()
+        except ValueError:
+            raw = None
+        if not isinstance(raw, dict):
             raise classify_salesforce_error(
-                status=exc.response.status_code, code="", message="Login failed"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise transport_error(exc) from None
-        assert self._app is not None
-        if "signature" in raw and not verify_signature(raw, self._app.client_secret):
+                status=response.status_code,
+                code="",
+                message=f"The token endpoint answered HTTP {response.status_code} without JSON.",
+            )
+        if response.status_code != 200 or "access_token" not in raw:
+            if raw.get("error"):
+                raise _oauth_error(str(raw["error"]), str(raw.get("error_description") or ""))
+            raise classify_salesforce_error(
+                status=response.status_code,
+                code="",
+                message=f"The token endpoint answered HTTP {response.status_code}.",
+            )
+        if "signature" in raw and not verify_signature(raw, app.client_secret):
             raise ConfigurationError(
                 "The token response's signature does not match the Consumer Secret."
             )
@@ -255,7 +282,7 @@ class SalesforceAuth:
         headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"}
         with httpx.Client(verify=self._verify, timeout=self._timeout) as http:
             response = send(http, "POST", url, content=body.encode(), headers=headers)
-        return _parse_soap_login(response)
+        return _parse_soap_login(response, login_url=self._login_url)
 
     def identity(self, tokens: TokenSet) -> Identity:
         """Ask the identity URL who the token belongs to."""
@@ -340,7 +367,7 @@ _SOAP_NS = {
 }
 
 
-def _parse_soap_login(response: httpx.Response) -> TokenSet:
+def _parse_soap_login(response: httpx.Response, *, login_url: str) -> TokenSet:
     try:
         root = ElementTree.fromstring(response.content)
     except ElementTree.ParseError:
@@ -377,6 +404,7 @@ def _parse_soap_login(response: httpx.Response) -> TokenSet:
         access_token=session_id,
         refresh_token=None,
         instance_url=instance_url,
-        identity_url=f"{instance_url}/id/{org_id}/{user_id}",
+        # Identity URLs live on the login host (Salesforce Help, "Identity URLs").
+        identity_url=f"{login_url}/id/{org_id}/{user_id}",
         issued_at=None,
     )
