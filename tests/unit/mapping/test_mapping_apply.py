@@ -306,8 +306,18 @@ def test_formulas_compose_support_ticket_tasks() -> None:
         "opened_at": "2024-03-10T23:30:00-07:00",
         "member_id": "m-1",
     }
-    mapped = map_to_salesforce(ticket, default("support_ticket", "Task"), context=CONTEXT)
+    mapping = default("support_ticket", "Task")
+    unlinked = map_to_salesforce(ticket, mapping, context=CONTEXT)
+    assert unlinked.errors == {
+        "member_id → WhoId": "the member m-1 has no Contact in Salesforce yet; it links once "
+        "that record syncs"
+    }
+    linked = MappingContext(
+        time_zone="America/Los_Angeles", links={("Contact", "m-1"): "003000000000001AAA"}
+    )
+    mapped = map_to_salesforce(ticket, mapping, context=linked)
     assert mapped.ok, mapped.errors
+    assert mapped.values["WhoId"] == "003000000000001AAA"
     assert mapped.values["Subject"] == "Support ticket T-42: Login fails"
     assert mapped.values["Description"] == (
         "Ticket T-42 is PENDING.\nhttps://platform.example/tickets/42"

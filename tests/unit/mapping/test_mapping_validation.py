@@ -419,3 +419,22 @@ def test_issues_serialize_for_the_api() -> None:
     assert data["mapping"] == "email → Emial"
     assert data["suggestions"] == ["Email"]
     assert PlatformType.STRING.value == "string"
+
+
+def test_polymorphic_references_cannot_travel_by_external_id() -> None:
+    from crmbridge.domain.mapping.transforms import Reference
+
+    mapping = ObjectMapping(
+        platform_entity="activity",
+        salesforce_object="Task",
+        fields=(
+            direct("subject", "Subject"),
+            transformed("member_id", "WhoId", Reference(object_name="Contact", entity="member")),
+        ),
+    )
+    issue = only(
+        validate_object_mapping(mapping, task(), DEFAULT_PLATFORM_FIELDS["activity"]),
+        IssueKind.INCOMPATIBLE_TYPE,
+    )
+    assert "Task.WhoId is polymorphic" in issue.message
+    assert "external_id_field to null" in issue.fix

@@ -345,6 +345,17 @@ def _reference_step_issues(
         if not isinstance(step, Lookup | Reference):
             continue
         targets = {t.casefold() for t in sf.reference_to}
+        if isinstance(step, Reference) and step.external_id_field and len(targets) > 1:
+            issues.append(
+                MappingIssue(
+                    kind=IssueKind.INCOMPATIBLE_TYPE,
+                    field=sf.name,
+                    message=f"{obj.name}.{sf.name} is polymorphic; {step.external_id_field} "
+                    f"cannot be read or sent through its relationship",
+                    fix="set the reference step's external_id_field to null (links only)",
+                    mapping=label,
+                )
+            )
         if sf.type != "reference" or step.object_name.casefold() not in targets:
             points = (
                 f"points at {', '.join(sf.reference_to)}" if sf.reference_to else "is no reference"

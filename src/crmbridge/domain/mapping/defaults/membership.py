@@ -60,6 +60,17 @@ _MEMBERSHIP_STATUS = value_map(
 _INVERTED = value_map([(True, False), (False, True)], platform_default=None)
 
 
+def polymorphic_link(object_name: str, entity: str) -> Reference:
+    """A link through a polymorphic field (Task.WhoId: a Contact or a Lead).
+
+    SOQL reaches only a few common fields through a polymorphic relationship (SOQL and
+    SOSL Reference, "Understanding Relationship Fields and Polymorphic Fields"), not
+    Platform_Id__c, so these links resolve through the engine's known links only; an
+    unlinked record fails the field until its counterpart has synced.
+    """
+    return Reference(object_name=object_name, entity=entity, external_id_field=None)
+
+
 def owner_reference() -> Reference:
     """OwnerId ↔ the platform user paired with the Salesforce user (R-G4), if any."""
     return Reference(
@@ -246,6 +257,6 @@ def support_ticket_task() -> ObjectMapping:
                 "ActivityDate",
                 DateFormat(platform_kind=DateKind.DATETIME, salesforce_type=DateKind.DATE),
             ),
-            transformed("member_id", "WhoId", Reference(object_name="Contact", entity="member")),
+            transformed("member_id", "WhoId", polymorphic_link("Contact", "member")),
         ),
     )

@@ -9,7 +9,7 @@ EmailMessage").
 from __future__ import annotations
 
 from crmbridge.domain.mapping.conditions import where
-from crmbridge.domain.mapping.defaults.membership import owner_reference
+from crmbridge.domain.mapping.defaults.membership import owner_reference, polymorphic_link
 from crmbridge.domain.mapping.model import (
     Direction,
     FieldMapping,
@@ -160,12 +160,8 @@ def opportunity_opportunity() -> ObjectMapping:
 def _who_and_what(who_field: str) -> tuple[FieldMapping, ...]:
     """Links of an activity: Who is a Contact or a Lead, What an Opportunity or Account."""
     return (
-        transformed(
-            "member_id", who_field, Reference(object_name="Contact", entity="member", optional=True)
-        ),
-        transformed(
-            "lead_id", who_field, Reference(object_name="Lead", entity="lead", optional=True)
-        ),
+        transformed("member_id", who_field, polymorphic_link("Contact", "member")),
+        transformed("lead_id", who_field, polymorphic_link("Lead", "lead")),
     )
 
 
@@ -199,12 +195,12 @@ def activity_task() -> ObjectMapping:
             transformed(
                 "opportunity_id",
                 "WhatId",
-                Reference(object_name="Opportunity", entity="opportunity", optional=True),
+                polymorphic_link("Opportunity", "opportunity"),
             ),
             transformed(
                 "organization_id",
                 "WhatId",
-                Reference(object_name="Account", entity="organization", optional=True),
+                polymorphic_link("Account", "organization"),
             ),
             transformed("owner_id", "OwnerId", owner_reference()),
         ),
@@ -229,7 +225,7 @@ def activity_email_message() -> ObjectMapping:
             transformed(
                 "opportunity_id",
                 "RelatedToId",
-                Reference(object_name="Opportunity", entity="opportunity", optional=True),
+                polymorphic_link("Opportunity", "opportunity"),
             ),
             # EmailMessage.Status "3" is Sent (Object Reference, EmailMessage).
             computed("Status", '"3"'),
