@@ -197,8 +197,9 @@ class OutboundService:
         return make_id("04l", number, self.ctx.store.pod)
 
     def _where_matches(self, rule: OutboundRule, ids: Sequence[str]) -> set[str]:
-        id_list = ", ".join(f"'{i}'" for i in ids) or "''"
-        soql = f"SELECT Id FROM {rule.object} WHERE Id IN ({id_list}) AND ({rule.where})"
+        # Ids come from the store, never from a client, so quoting them is safe.
+        id_filter = f"Id IN ({', '.join(repr(i) for i in ids)})" if ids else "Id = null"
+        soql = f"SELECT Id FROM {rule.object} WHERE {id_filter} AND ({rule.where})"
         page = self.ctx.query_engine.start(soql, include_deleted=False, batch_size=2000)
         return {record["Id"] for record in page.records}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -295,7 +296,12 @@ class DeliveryWorker:
         self._round = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client = httpx.Client(timeout=settings.timeout, verify=settings.verify)
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=settings.verify)
+            if isinstance(settings.verify, str)
+            else settings.verify
+        )
+        self._client = httpx.Client(timeout=settings.timeout, verify=verify)
 
     def start(self) -> None:
         """Start the thread (once)."""
