@@ -13,8 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+if TYPE_CHECKING:
+    from crmbridge.config import Settings
 
 #: Sealed values start with this, so a reader can tell them from clear text.
 PREFIX = "enc1:"
@@ -71,6 +75,20 @@ class SecretBox:
             raise SecretUnreadable(
                 "a stored secret does not open with any configured key"
             ) from None
+
+
+def secret_box_for(settings: Settings) -> SecretBox:
+    """The box of this installation: ``CRMBRIDGE_SECRET_KEY`` plus the previous keys.
+
+    In development without ``CRMBRIDGE_SECRET_KEY`` the key kept in the data directory
+    is used (see :meth:`crmbridge.config.Settings.effective_secret_key`).
+    """
+    return SecretBox(settings.effective_secret_key(), settings.previous_secret_keys())
+
+
+def is_sealed(value: str | None) -> bool:
+    """Whether ``value`` looks like the output of :meth:`SecretBox.seal`."""
+    return bool(value) and str(value).startswith(PREFIX)
 
 
 def mask(secret: str | None) -> str:
