@@ -19,6 +19,8 @@ class FieldOut:
     key: str
     index: int
     type: str
+    #: True when the stored value is already the JSON value (text, dates, ids).
+    plain: bool = False
 
 
 @dataclass(slots=True)

@@ -23,6 +23,8 @@ from crmbridge.emulator.soql.plans import (
 )
 
 _DECIMALS = frozenset({"double", "currency", "percent"})
+#: Describe types whose stored value is not already the JSON value.
+CONVERTED_TYPES = frozenset({"boolean", "int", "datetime"}) | _DECIMALS
 
 #: Child subquery results by ChildOut (identity) and then by parent id.
 ChildResults = Mapping[int, Mapping[str, list[dict[str, Any]]]]
@@ -92,8 +94,12 @@ class RecordRenderer:
         record_id: str | None,
     ) -> None:
         for entry in entries.values():
-            if isinstance(entry, FieldOut):
-                target[entry.key] = json_value(entry.type, row[entry.index])
+            if entry.__class__ is FieldOut:
+                field_out: FieldOut = entry  # type: ignore[assignment]
+                value = row[field_out.index]
+                if not field_out.plain and value is not None:
+                    value = json_value(field_out.type, value)
+                target[field_out.key] = value
             elif isinstance(entry, AddressOut):
                 target[entry.key] = _address(entry, row)
             elif isinstance(entry, ParentOut):

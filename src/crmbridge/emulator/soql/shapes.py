@@ -20,6 +20,7 @@ from crmbridge.emulator.soql.plans import (
     RecordShape,
     TypeOfOut,
 )
+from crmbridge.emulator.soql.records import CONVERTED_TYPES
 from crmbridge.emulator.soql.resolve import Address, Column, JoinNode, Scope
 
 
@@ -84,7 +85,8 @@ class ShapeBuilder:
                 (key, self.hidden(column.sql)) for key, column in resolved.components
             )
             return AddressOut(resolved.path[-1], components)
-        return FieldOut(resolved.path[-1], self.hidden(resolved.sql), resolved.type)
+        plain = resolved.type not in CONVERTED_TYPES
+        return FieldOut(resolved.path[-1], self.hidden(resolved.sql), resolved.type, plain)
 
     def _place(
         self, entries: dict[str, Entry], base: JoinNode, relationships: tuple[str, ...]
