@@ -4,8 +4,10 @@ stages and record types. Runs once per data directory; a restart finds them ther
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
+from crmbridge.emulator.ids import make_id
 from crmbridge.emulator.schema_default import DEFAULT_STAGES
 from crmbridge.emulator.store import OrgStore
 
@@ -35,7 +37,8 @@ def bootstrap_org(
     if org_id and admin_id:
         return OrgIdentity(org_id=org_id, admin_user_id=admin_id)
     admin_id = store.allocate_ids("005")[0]
-    org_id = store.allocate_ids("00D")[0]
+    # Two emulated orgs must not share an org id (one org connects to one tenant).
+    org_id = make_id("00D", 62**6 + secrets.randbelow(62**8), store.pod)
     with store.transaction(user_id=admin_id) as tx:
         tx.create(
             "User",

@@ -41,6 +41,7 @@ class SalesforceApiError(Exception):
         *,
         extra: dict[str, Any] | None = None,
         matching_ids: Sequence[str] = (),
+        request_level: bool | None = None,
     ) -> None:
         super().__init__(f"{error_code}: {message}")
         #: HTTP status of the whole response when this error is the whole answer.
@@ -55,12 +56,17 @@ class SalesforceApiError(Exception):
         self.extra = dict(extra or {})
         #: For an ambiguous upsert (HTTP 300): the ids of every record that matched.
         self.matching_ids = list(matching_ids)
+        #: About the whole request (no ``fields`` key in the REST body unless fields are
+        #: named), as opposed to a record-level DML error.
+        self.request_level = (
+            error_code in _REQUEST_LEVEL_CODES if request_level is None else request_level
+        )
 
     def rest_entry(self) -> dict[str, Any]:
         """The error as one entry of a REST error array: ``{message, errorCode, fields}``."""
         entry: dict[str, Any] = dict(self.extra)
         entry.update({"message": self.message, "errorCode": self.error_code})
-        if self.fields or self.error_code not in _REQUEST_LEVEL_CODES:
+        if self.fields or not self.request_level:
             entry["fields"] = list(self.fields)
         return entry
 

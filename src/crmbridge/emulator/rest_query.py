@@ -26,7 +26,12 @@ def batch_size(api: ApiRequest) -> int:
 
 
 def _soql_error(exc: Exception) -> SalesforceApiError:
-    return SalesforceApiError(400, exc.error_code, exc.message)  # type: ignore[attr-defined]
+    return SalesforceApiError(
+        400,
+        exc.error_code,  # type: ignore[attr-defined]
+        exc.message,  # type: ignore[attr-defined]
+        request_level=True,
+    )
 
 
 def _page_body(api: ApiRequest, resource: str, page: Any) -> dict[str, Any]:
