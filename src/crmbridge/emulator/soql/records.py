@@ -94,12 +94,12 @@ class RecordRenderer:
         record_id: str | None,
     ) -> None:
         for entry in entries.values():
-            if entry.__class__ is FieldOut:
-                field_out: FieldOut = entry  # type: ignore[assignment]
-                value = row[field_out.index]
-                if not field_out.plain and value is not None:
-                    value = json_value(field_out.type, value)
-                target[field_out.key] = value
+            # Plain fields first: they are most of every record.
+            if isinstance(entry, FieldOut):
+                value = row[entry.index]
+                if not entry.plain and value is not None:
+                    value = json_value(entry.type, value)
+                target[entry.key] = value
             elif isinstance(entry, AddressOut):
                 target[entry.key] = _address(entry, row)
             elif isinstance(entry, ParentOut):
