@@ -68,7 +68,7 @@ def test_downgrade_one_step_and_up_again(tmp_path: Path) -> None:
                     {"now": "2025-01-01 00:00:00"},
                 )
             head = migrate.current_revision(engine)
-            migrate.downgrade(url, "-1")
+            migrate.downgrade(url, "0001")  # below the records migration
             previous = migrate.current_revision(engine)
             assert previous != head
             assert "records" not in _tables(url)

@@ -197,3 +197,7 @@ class ChangeLogEntry(Base):
     #: Who made it: ``user:<id>``, ``api_key:<id>``, ``sync`` …
     actor: Mapped[str] = mapped_column(sa.String(100), default="")
     created_at: Mapped[datetime]
+
+
+# Tables kept in their own modules register on Base.metadata when models is imported.
+from crmbridge.store import connection_models as _connection_models  # noqa: E402, F401
