@@ -32,7 +32,15 @@ from crmbridge.emulator.soql.paging import (
     row_key,
 )
 from crmbridge.emulator.soql.parser import parse_soql
-from crmbridge.emulator.soql.plans import AddressOut, AggregatePlan, CountPlan, Plan, RowPlan
+from crmbridge.emulator.soql.plans import (
+    AddressOut,
+    AggregatePlan,
+    CountPlan,
+    FieldOut,
+    ParentOut,
+    Plan,
+    RowPlan,
+)
 from crmbridge.emulator.soql.records import RecordRenderer, csv_value, json_value
 from crmbridge.emulator.store import OrgStore
 
@@ -266,8 +274,6 @@ class QueryEngine:
 
 
 def _has_compound(plan: RowPlan) -> bool:
-    from crmbridge.emulator.soql.plans import ParentOut
-
     def walk(entries: dict[str, Any]) -> bool:
         for entry in entries.values():
             if isinstance(entry, AddressOut):
@@ -280,8 +286,6 @@ def _has_compound(plan: RowPlan) -> bool:
 
 
 def _flat_count(plan: RowPlan) -> int:
-    from crmbridge.emulator.soql.plans import FieldOut, ParentOut
-
     def walk(entries: dict[str, Any]) -> int:
         total = 0
         for entry in entries.values():
