@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmbridge.emulator.errors import SalesforceApiError
-from crmbridge.emulator.ids import base62, make_id, normalize_id, parse_id, to_18
+from crmbridge.emulator.ids import base62, make_id, make_ids, normalize_id, parse_id, to_18
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,10 @@ def test_made_ids_carry_prefix_pod_and_sort_in_allocation_order() -> None:
     assert base62(61) == "000000000z"
     with pytest.raises(ValueError):
         base62(62**10)
+
+
+@pytest.mark.parametrize("start", [0, 1_000_000, 62**5 - 3, 62**9 * 7 + 12_345, 62**10 - 10])
+def test_batch_ids_equal_one_by_one_ids(start: int) -> None:
+    assert make_ids("a0X", start, 10, "Zz") == [
+        make_id("a0X", n, "Zz") for n in range(start, start + 10)
+    ]

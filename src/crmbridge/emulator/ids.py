@@ -63,6 +63,44 @@ def make_id(key_prefix: str, counter: int, pod: str = DEFAULT_POD) -> str:
     return to_18(f"{key_prefix}{pod}{base62(counter)}")
 
 
+_PAIRS = [a + b for a in _BASE62 for b in _BASE62]
+_PAIR_UPPER = [(("A" <= p[0] <= "Z") | (("A" <= p[1] <= "Z") << 1)) for p in _PAIRS]
+
+
+def make_ids(key_prefix: str, start: int, count: int, pod: str = DEFAULT_POD) -> list[str]:
+    """Ids number ``start`` to ``start + count - 1``; the same as :func:`make_id`, faster.
+
+    The seed generator allocates millions of ids, so the counter is encoded two base-62
+    digits at a time and the checksum is assembled from per-pair upper-case masks.
+    """
+    if start < 0 or start + count > 62**COUNTER_WIDTH:
+        raise ValueError("counter out of range")
+    head = key_prefix + pod
+    head_suffix = checksum_suffix(head + "0" * COUNTER_WIDTH)[0]
+    pairs, upper, alphabet = _PAIRS, _PAIR_UPPER, _SUFFIX_ALPHABET
+    ids = []
+    for number in range(start, start + count):
+        number, p5 = divmod(number, 3844)
+        number, p4 = divmod(number, 3844)
+        number, p3 = divmod(number, 3844)
+        p1, p2 = divmod(number, 3844)
+        # Counter characters 0-4 are pairs 1, 2 and the first of pair 3; 5-9 the rest.
+        middle = upper[p1] | (upper[p2] << 2) | ((upper[p3] & 1) << 4)
+        last = (upper[p3] >> 1) | (upper[p4] << 1) | (upper[p5] << 3)
+        ids.append(
+            head
+            + pairs[p1]
+            + pairs[p2]
+            + pairs[p3]
+            + pairs[p4]
+            + pairs[p5]
+            + head_suffix
+            + alphabet[middle]
+            + alphabet[last]
+        )
+    return ids
+
+
 def _restore_case(id18: str) -> str | None:
     """The canonical id whose suffix ``id18`` carries, or None if the suffix cannot fit.
 

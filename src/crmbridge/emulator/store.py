@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmbridge.emulator.errors import SalesforceApiError
-from crmbridge.emulator.ids import DEFAULT_POD, make_id
+from crmbridge.emulator.ids import DEFAULT_POD, make_ids
 from crmbridge.emulator.schema import FieldDef, Schema, SObjectDef
 from crmbridge.emulator.values import format_datetime
 
@@ -171,14 +171,16 @@ class OrgStore:
                     conn.execute(
                         f"ALTER TABLE {table} ADD COLUMN {quote(f.name)} {column_sql_type(f)}"
                     )
+        conn.execute(f"DROP INDEX IF EXISTS {quote(sobj.name + '__SystemModstamp')}")
         for name, ddl in self._index_ddl(sobj):
             conn.execute(ddl.format(index=quote(name), table=table))
 
     @staticmethod
     def _index_ddl(sobj: SObjectDef) -> Iterator[tuple[str, str]]:
+        # IsDeleted rides along so counts and watermark windows are index-only.
         yield (
-            f"{sobj.name}__SystemModstamp",
-            'CREATE INDEX IF NOT EXISTS {index} ON {table} ("SystemModstamp", "Id")',
+            f"{sobj.name}__SystemModstamp_Id_IsDeleted",
+            'CREATE INDEX IF NOT EXISTS {index} ON {table} ("SystemModstamp", "Id", "IsDeleted")',
         )
         for f in sobj.stored_fields:
             column = quote(f.name)
@@ -251,7 +253,7 @@ class OrgStore:
             start = self._counters.get(key_prefix, _FIRST_COUNTER)
             self._counters[key_prefix] = start + count
             self._dirty_counters.add(key_prefix)
-            return [make_id(key_prefix, n, self.pod) for n in range(start, start + count)]
+            return make_ids(key_prefix, start, count, self.pod)
 
     def _flush_counters(self) -> None:
         for prefix in self._dirty_counters:

@@ -9,6 +9,7 @@ transaction succeed (collections with ``allOrNone=false``, Bulk API rows).
 from __future__ import annotations
 
 import itertools
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -143,6 +144,7 @@ class StoreTransaction:
         )
         now = self.store.now()
         template = new_record(sobj, record_id="", now=now, user_id=self.user_id)
+        row_values = operator.itemgetter(*columns)
         derives = bool(sobj.full_name_parts) or sobj.name in {
             "Opportunity",
             "Task",
@@ -161,7 +163,7 @@ class StoreTransaction:
                     record["Id"] = next(ids)
                 if derives:
                     derive(self.store, sobj, record, set(row), now=record["SystemModstamp"])
-                params.append(tuple(record[c] for c in columns))
+                params.append(row_values(record))
                 if self.store.has_listeners:
                     self._record_event(sobj, "insert", record)
                 results.append(WriteResult(record["Id"], created=True))
