@@ -98,6 +98,14 @@ LEAD_STATUSES: tuple[str, ...] = (
 
 ACTIVITY_KINDS: tuple[str, ...] = ("NOTE", "EMAIL", "TASK", "CALL", "MEETING")
 
+# Core fields that the default mappings send to Salesforce accept no more than the
+# Salesforce field holds, so over-long data is refused here (422) rather than failing
+# at sync time (Object Reference: Email 80, URL fields 255; Referral_Source_Note__c is
+# a 1,000-character text area).
+_EMAIL_NOTE = "Fits Salesforce's Email field."
+_URL_NOTE = "Fits a Salesforce URL field."
+_NOTE_NOTE = "Fits Referral_Source_Note__c."
+
 _ENTITY_TYPES: tuple[EntityType, ...] = (
     EntityType(
         name="member",
@@ -107,7 +115,7 @@ _ENTITY_TYPES: tuple[EntityType, ...] = (
         fields=(
             _f("first_name", max_length=40, required=True),
             _f("last_name", max_length=80, required=True),
-            _f("email", T.EMAIL),
+            _f("email", T.EMAIL, max_length=80, description=_EMAIL_NOTE),
             _f("email_opt_in", T.BOOLEAN, default=False, description="May be e-mailed."),
             _f("phone", T.PHONE),
             _f("phone_opt_in", T.BOOLEAN, default=False, description="May be called/texted."),
@@ -141,7 +149,7 @@ _ENTITY_TYPES: tuple[EntityType, ...] = (
             _f("name", required=True),
             _ref("parent_id", "organization", description="Parent organization (hierarchy)."),
             _f("phone", T.PHONE),
-            _f("website", T.URL),
+            _f("website", T.URL, max_length=255, description=_URL_NOTE),
             _f("description", T.TEXT),
             _f("industry", max_length=40),
             _ref("owner_id", "platform_user"),
@@ -158,7 +166,7 @@ _ENTITY_TYPES: tuple[EntityType, ...] = (
         fields=(
             _f("first_name", max_length=40),
             _f("last_name", max_length=80, required=True),
-            _f("email", T.EMAIL),
+            _f("email", T.EMAIL, max_length=80, description=_EMAIL_NOTE),
             _f("phone", T.PHONE),
             _f("mobile_phone", T.PHONE),
             _f("company"),
@@ -199,15 +207,15 @@ _ENTITY_TYPES: tuple[EntityType, ...] = (
             _ref("referring_member_id", "member"),
             _f("first_name", max_length=40),
             _f("last_name", max_length=80, required=True),
-            _f("email", T.EMAIL),
+            _f("email", T.EMAIL, max_length=80, description=_EMAIL_NOTE),
             _f("phone", T.PHONE),
             _f("company"),
             _picklist("status", ("PENDING", "QUALIFIED", "APPROVED", "DENIED"), default="PENDING"),
             _f("referral_code", max_length=100),
             _f("referral_source", max_length=255),
-            _f("source_note", T.TEXT),
-            _f("member_url", T.URL),
-            _f("referral_url", T.URL),
+            _f("source_note", T.TEXT, max_length=1000, description=_NOTE_NOTE),
+            _f("member_url", T.URL, max_length=255, description=_URL_NOTE),
+            _f("referral_url", T.URL, max_length=255, description=_URL_NOTE),
             _f("external_id", max_length=255),
         ),
     ),

@@ -1,10 +1,10 @@
 """The platform fields the default mappings expect, per entity.
 
-They follow the entity registry (``crmbridge.domain.entities.registry``) name for name;
-lengths are the ones that fit the Salesforce fields they map to (e-mail 80, URL 255,
-source note 1,000), so the defaults validate cleanly against a standard org. Where the
-registry allows longer text, validation reports ``field_too_short`` until one side
-changes. docs/mapping.md lists these fields.
+They follow the entity registry (``crmbridge.domain.entities.registry``) name for name
+and length for length (a test checks it). The registry's lengths of the fields the
+defaults send to Salesforce fit the Salesforce fields (e-mail 80, URL 255, source note
+1,000), so the defaults validate cleanly against a standard org. docs/mapping.md lists
+these fields.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ _FIELDS: dict[str, tuple[PlatformField, ...]] = {
         f("status", T.PICKLIST, values=("OPEN", "PENDING", "RESOLVED", "CLOSED")),
         f("priority", T.PICKLIST, values=("LOW", "NORMAL", "HIGH", "URGENT")),
         f("member_id", T.REFERENCE, references="member"),
-        f("url", T.URL, max_length=255),
+        f("url", T.URL, max_length=2048),
         f("opened_at", T.DATETIME),
         f("closed_at", T.DATETIME),
     ),
