@@ -258,7 +258,11 @@ def main() -> None:
             server.stop()
         raw_write_seconds = _raw_writes(written)
 
-    page_median, page_p95 = statistics.median(pages), _percentile(pages, 0.95)
+    # The first page also pays for totalSize (a COUNT over every row): reported apart.
+    page_median, page_p95 = (
+        statistics.median(pages[1:] or pages),
+        _percentile(pages[1:] or pages, 0.95),
+    )
     raw_median, raw_p95 = statistics.median(raw), _percentile(raw, 0.95)
     write_rate = written / write_seconds
     raw_rate = written / raw_write_seconds
@@ -279,18 +283,25 @@ def main() -> None:
             "-",
         ),
         (
-            f"query page of {PAGE_SIZE:,} ({len(pages)} pages), median ms",
+            f"later query pages of {PAGE_SIZE:,} ({len(pages) - 1} pages), median ms",
             f"{page_median * 1000:.1f}",
             f"{raw_median * 1000:.1f}",
             f"{page_median / raw_median:.1f}x",
             "< 100 ms",
         ),
         (
-            "query page, p95 ms",
+            "later query pages, p95 ms",
             f"{page_p95 * 1000:.1f}",
             f"{raw_p95 * 1000:.1f}",
             f"{page_p95 / raw_p95:.1f}x",
             "< 100 ms",
+        ),
+        (
+            "first query page (includes the totalSize COUNT), ms",
+            f"{pages[0] * 1000:.1f}",
+            f"{raw[0] * 1000:.1f}",
+            f"{pages[0] / raw[0]:.1f}x",
+            "-",
         ),
         (
             f"composite/sobjects create ({written:,} records), records/s",
