@@ -83,6 +83,11 @@ def soap_login_url(login_url: str, api_version: str) -> str:
     return f"{login_url}/services/Soap/u/{api_version}"
 
 
+def versions_url(base_url: str) -> str:
+    """The versions resource, which answers without a session (REST API, "Versions")."""
+    return f"{base_url}/services/data/"
+
+
 def data_url(instance_url: str, api_version: str, path: str) -> str:
     """A REST data URL: ``path`` relative to ``/services/data/vXX.X/``, or absolute."""
     if path.startswith("/services/"):
