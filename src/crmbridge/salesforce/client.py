@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -318,6 +319,33 @@ class SalesforceClient:
     def describe(self, sobject: str) -> dict[str, Any]:
         """The describe of one sObject."""
         return dict(self.request("GET", f"sobjects/{_name(sobject)}/describe").json())
+
+    def describe_if_modified(
+        self, sobject: str, since: dt.datetime
+    ) -> tuple[dict[str, Any] | None, dt.datetime | None]:
+        """The describe of one sObject if its metadata changed after ``since``.
+
+        Salesforce answers ``304 Not Modified`` without a body when nothing changed
+        (REST API Developer Guide, "Get Object Metadata Changes").
+
+        Returns:
+            ``(None, None)`` when unchanged, else the describe and its ``Last-Modified``
+            time (or the response's ``Date``; ``None`` when neither is sent).
+        """
+        header = format_datetime(since.astimezone(dt.UTC), usegmt=True)
+        response = self.request(
+            "GET",
+            f"sobjects/{_name(sobject)}/describe",
+            headers={"If-Modified-Since": header},
+        )
+        if response.status_code == 304:
+            return None, None
+        stamp = response.headers.get("Last-Modified") or response.headers.get("Date")
+        try:
+            modified = parsedate_to_datetime(stamp) if stamp else None
+        except (TypeError, ValueError):
+            modified = None
+        return dict(response.json()), modified
 
     # --- queries ----------------------------------------------------------------------
 
