@@ -8,6 +8,7 @@ and a controllable clock. Each part keeps its fixtures next to its code.
 from __future__ import annotations
 
 from crmbridge.emulator.fixtures import emulator, emulator_info
+from crmbridge.mappings.testing import mapping_org
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
 from crmbridge.web.testing import api
 
@@ -19,4 +20,5 @@ __all__ = [
     "db_session",
     "emulator",
     "emulator_info",
+    "mapping_org",
 ]
