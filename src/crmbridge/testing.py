@@ -7,6 +7,7 @@ and a controllable clock. Each part keeps its fixtures next to its code.
 
 from __future__ import annotations
 
+from crmbridge.connections.testing import private_org, private_salesforce_api, salesforce_api
 from crmbridge.emulator.fixtures import emulator, emulator_info
 from crmbridge.mappings.testing import mapping_org
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
@@ -21,4 +22,7 @@ __all__ = [
     "emulator",
     "emulator_info",
     "mapping_org",
+    "private_org",
+    "private_salesforce_api",
+    "salesforce_api",
 ]
