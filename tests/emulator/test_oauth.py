@@ -329,3 +329,34 @@ def test_userinfo_and_identity_url_describe_the_user(org: dict[str, Any]) -> Non
     assert identity["username"] == org["username"]
     assert identity["urls"]["rest"].endswith("/services/data/v{version}/")
     assert RestClient(org, "00Dbogus!AQx").get("/services/oauth2/userinfo").status_code == 403
+
+
+def test_openid_scope_adds_a_signed_id_token_checkable_with_the_published_keys(
+    org: dict[str, Any],
+) -> None:
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    browser = https_session(org)
+    params = redirect_params(
+        authorize(org, browser, "allow", scope="openid api refresh_token", nonce="n-42")
+    )
+    body = exchange(org, browser, code=params["code"], client_secret=org["client_secret"]).json()
+    config = browser.get(
+        org["instance_url"] + "/.well-known/openid-configuration", timeout=30
+    ).json()
+    assert config["issuer"] == org["instance_url"]
+    assert config["jwks_uri"] == org["instance_url"] + "/id/keys"
+    keys = KeySet.import_key_set(browser.get(config["jwks_uri"], timeout=30).json())
+    token = jwt.decode(body["id_token"], keys)
+    claims = token.claims
+    assert token.header["alg"] == "RS256"
+    assert claims["iss"] == org["instance_url"]
+    assert claims["aud"] == org["client_id"]
+    assert claims["sub"] == body["id"]
+    assert claims["nonce"] == "n-42"
+    assert claims["preferred_username"] == org["username"]
+    assert claims["exp"] > claims["iat"]
+    without = redirect_params(authorize(org, browser, "allow"))
+    plain = exchange(org, browser, code=without["code"], client_secret=org["client_secret"]).json()
+    assert "id_token" not in plain

@@ -21,6 +21,7 @@ from crmbridge.emulator.http import NOT_FOUND_MESSAGE
 #: Modules whose ``routes`` make up the emulated org, in matching order.
 ROUTE_MODULES = (
     "crmbridge.emulator.oauth",
+    "crmbridge.emulator.oidc",
     "crmbridge.emulator.soap",
     "crmbridge.emulator.rest_meta",
     "crmbridge.emulator.rest_describe",

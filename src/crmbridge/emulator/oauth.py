@@ -67,6 +67,7 @@ class _CodeGrant:
     code_challenge: str | None
     code_challenge_method: str
     expires_at: float
+    nonce: str | None = None
 
 
 class OAuthState:
@@ -130,7 +131,7 @@ def token_signature(identity: str, issued_at: str, client_secret: str) -> str:
 
 
 def token_response(
-    ctx: EmulatorContext, session: Session, *, refresh_token: str | None
+    ctx: EmulatorContext, session: Session, *, refresh_token: str | None, nonce: str | None = None
 ) -> dict[str, Any]:
     """The JSON body of a successful token request."""
     identity = identity_url(ctx, session.user_id)
@@ -146,6 +147,10 @@ def token_response(
         token_type="Bearer",
         issued_at=issued_at,
     )
+    if "openid" in session.scope.split():
+        from crmbridge.emulator.oidc import id_token
+
+        body["id_token"] = id_token(ctx, session, nonce=nonce)
     return body
 
 
@@ -244,6 +249,7 @@ async def authorize(request: Request) -> Response:
                 code_challenge=params.get("code_challenge") or None,
                 code_challenge_method=method,
                 expires_at=time.time() + CODE_TTL_SECONDS,
+                nonce=params.get("nonce") or None,
             )
         )
         return _redirect_with(redirect_uri, {"code": code, **state})
@@ -340,7 +346,12 @@ async def token(request: Request) -> Response:
             scope=grant.scope,
             with_refresh_token=True,
         )
-        return JSONResponse(token_response(ctx, session, refresh_token=session.refresh_token))
+        body = await run_in_threadpool(
+            lambda: token_response(
+                ctx, session, refresh_token=session.refresh_token, nonce=grant.nonce
+            )
+        )
+        return JSONResponse(body)
     except AuthFailure as failure:
         return _oauth_error(failure.error, failure.description)
 
