@@ -190,6 +190,31 @@ def test_schema_file_adds_fields_objects_and_rules(tmp_path: Path) -> None:
             "unknown object",
         ),
         ({"things": {}}, "top level"),
+        (
+            {
+                "objects": {
+                    "Contact": {"duplicate_rules": [{"name": "d", "match_fields": ["Nope"]}]}
+                }
+            },
+            "no field Nope",
+        ),
+        (
+            {
+                "objects": {
+                    "Contact": {
+                        "validation_rules": [
+                            {
+                                "name": "r",
+                                "error_message": "m",
+                                "require": "Email",
+                                "when": {"Nope": 1},
+                            }
+                        ]
+                    }
+                }
+            },
+            "no field Nope",
+        ),
     ],
 )
 def test_bad_schema_files_are_refused_with_a_clear_message(document: dict, complaint: str) -> None:  # type: ignore[type-arg]

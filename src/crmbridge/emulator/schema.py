@@ -409,6 +409,16 @@ def _check_references(schema: Schema) -> None:
                     raise ValueError(f"{obj.name}.{ref.name} refers to unknown object {target}")
             if ref.formula and ref.calculated:
                 _resolve_formula_path(schema, obj, ref)
+        for rule in obj.validation_rules:
+            named = [rule.field, *(name for name, _ in rule.when)]
+            named += [rule.error_field] if rule.error_field else []
+            for name in named:
+                if obj.field(name) is None:
+                    raise ValueError(f"{obj.name} rule {rule.name}: no field {name}")
+        for dupe in obj.duplicate_rules:
+            for name in dupe.match_fields:
+                if obj.field(name) is None:
+                    raise ValueError(f"{obj.name} duplicate rule {dupe.name}: no field {name}")
 
 
 def _resolve_formula_path(schema: Schema, obj: SObjectDef, formula_field: FieldDef) -> None:
