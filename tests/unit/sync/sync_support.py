@@ -86,12 +86,10 @@ def apply_write(
         assert version is not None
         return replace(version, deleted=True)
     if write.action is WriteAction.CREATE:
-        return RecordVersion(
-            side=write.side,
-            object=object,
-            id=new_id if version is None or write.side is Side.SALESFORCE else version.id,
-            values=write.values,
-        )
+        if write.side is Side.PLATFORM and version is not None:
+            # The platform restores the deleted record, with its data, under its id.
+            return replace(version, values={**version.values, **write.values}, deleted=False)
+        return RecordVersion(side=write.side, object=object, id=new_id, values=write.values)
     assert version is not None
     return replace(version, values={**version.values, **write.values})
 
@@ -104,8 +102,10 @@ def apply_plan(
     s2 = apply_write(s, plan.salesforce, object="Contact", new_id="003000000000NEWAAA")
     stamped = plan.link_salesforce or plan.salesforce.action is WriteAction.CREATE
     if stamped and p2 is not None and s2 is not None:
-        # An upsert by external id, or a link, leaves the platform id on the record.
+        # An upsert by external id, or a link, leaves the platform id on the record,
+        # and the platform record learns the Salesforce id.
         s2 = replace(s2, counterpart_id=p2.id)
+        p2 = replace(p2, counterpart_id=s2.id)
     return p2, s2
 
 

@@ -175,10 +175,12 @@ class World:
         row = self.platform.get(pid) if pid else None
         if row is None:
             return None
+        state = self.states.get(row.id)
         return RecordVersion(
             side=Side.PLATFORM,
             object="Contact",
             id=row.id,
+            counterpart_id=state.salesforce_id if state is not None else None,
             values=dict(row.values),
             modified_at=moment(row.updated_at),
             deleted=row.deleted,
@@ -197,12 +199,16 @@ class World:
             return pid
         self.tick()
         if write.action is WriteAction.CREATE:
-            if pid is None or pid not in self.platform:
+            if pid is not None and pid in self.platform:
+                row = self.platform[pid]  # restore the deleted record with its data
+                row.values.update(write.values)
+                row.deleted, row.updated_at = False, self.clock
+            else:
                 pid = f"p{next(self.ids)}"
-            row = PlatformRow(
-                id=pid, values={f: write.values.get(f) for f in FIELDS}, updated_at=self.clock
-            )
-            self.platform[pid] = row
+                row = PlatformRow(
+                    id=pid, values={f: write.values.get(f) for f in FIELDS}, updated_at=self.clock
+                )
+                self.platform[pid] = row
             self.log_change(row, ChangeOperation.CREATE, {}, dict(row.values), "sync")
         elif write.action is WriteAction.UPDATE:
             assert pid is not None
@@ -242,9 +248,10 @@ class World:
             for r in rows
         ]
         for version in snapshot:  # one transaction per record
-            pid, state = self.find_pair(version)
+            found = self.find_pair(version)
+            pid, state = found if found is not None else (None, None)
             applied = {version.id: state.salesforce_modstamp if state else None}
-            if select_versions_to_apply([version], applied=applied):
+            if found is not None and select_versions_to_apply([version], applied=applied):
                 if state is not None and is_salesforce_echo(
                     incoming=version, state=state, rules=self.rules
                 ):
@@ -276,14 +283,17 @@ class World:
             )
             step()
 
-    def find_pair(self, version: RecordVersion) -> tuple[str | None, SyncState | None]:
+    def find_pair(self, version: RecordVersion) -> tuple[str | None, SyncState | None] | None:
+        """The pair of a Salesforce record; ``None`` for a stale record to skip."""
         for pid, state in self.states.items():
             if state.salesforce_id == version.id:
                 return pid, state
         ext = version.counterpart_id
-        if ext is not None and ext in self.states and self.states[ext].salesforce_id is None:
-            # Our own create, confirmed by this read: link the pair.
-            return ext, replace(self.states[ext], salesforce_id=version.id)
+        if ext is not None and ext in self.states:
+            if self.states[ext].salesforce_id is None:
+                # Our own create, confirmed by this read: link the pair.
+                return ext, replace(self.states[ext], salesforce_id=version.id)
+            return None  # names a platform record paired with another Salesforce record
         return None, None
 
     def outbound(self, step) -> None:  # type: ignore[no-untyped-def]

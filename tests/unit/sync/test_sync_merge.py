@@ -526,3 +526,59 @@ def test_an_unstamped_pair_is_stamped_even_without_field_changes() -> None:
     )
     assert plan.link_salesforce
     assert not plan.writes_nothing
+
+
+def test_a_stale_salesforce_record_is_not_merged_with_a_platform_record_linked_elsewhere() -> None:
+    with pytest.raises(ValueError, match="linked to"):
+        merge_record(
+            rules=rules(),
+            base=None,
+            platform=platform(BASE, counterpart="003000000000002AAA"),
+            salesforce=salesforce(BASE, deleted=True),
+        )
+
+
+def test_a_new_record_starts_with_the_owners_empty_values_and_the_source_follows() -> None:
+    r = rules(
+        fields=(
+            FieldRule(field="LastName"),
+            FieldRule(field="Membership__c", direction=Direction.FROM_SALESFORCE),
+        )
+    )
+    plan = merge_record(
+        rules=r,
+        base=None,
+        platform=platform({"LastName": "Lovelace", "Membership__c": "stale"}),
+        salesforce=None,
+    )
+    assert plan.salesforce.values == {"LastName": "Lovelace"}  # Membership__c is not sent
+    assert plan.platform.changes == (
+        FieldChange(field="Membership__c", old="stale", new=None),  # the owner has none yet
+    )
+    assert plan.state is not None
+    assert plan.state.values == {"LastName": "Lovelace", "Membership__c": None}
+
+
+def test_a_restored_platform_record_gets_empty_values_sent_explicitly() -> None:
+    plan = merge_record(
+        rules=rules(conflict_policy=ConflictPolicy.SALESFORCE_WINS),
+        base=state(BASE),
+        platform=platform(BASE, deleted=True, modified=1),
+        salesforce=salesforce({**BASE, "Phone": None}, modified=2),
+    )
+    assert plan.platform.action is WriteAction.CREATE
+    assert plan.platform.changes == (FieldChange(field="Phone", old="111", new=None),)
+
+
+def test_a_pending_write_seen_in_salesforce_confirms_itself() -> None:
+    pending = state({**BASE, "Phone": "111"}, pending={"Phone": "222"})
+    plan = merge_record(
+        rules=rules(),
+        base=pending,
+        platform=platform({**BASE, "Phone": "222"}),
+        salesforce=salesforce({**BASE, "Phone": "222"}),
+    )
+    assert plan.writes_nothing
+    assert plan.state is not None
+    assert plan.state.values["Phone"] == "222"
+    assert plan.state.pending == {}

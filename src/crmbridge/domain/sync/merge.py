@@ -71,18 +71,49 @@ def merge_record(
         nothing, holds the same conflicts and keeps the same state.
 
     Raises:
-        ValueError: when a version is passed for the wrong side.
+        ValueError: when a version is passed for the wrong side, or the platform record
+            is linked to another Salesforce record than the one passed.
     """
     versions = {Side.PLATFORM: platform, Side.SALESFORCE: salesforce}
     for side, version in versions.items():
         if version is not None and version.side is not side:
             raise ValueError(f"the {side} argument holds a {version.side} record")
+    if (
+        platform is not None
+        and salesforce is not None
+        and platform.counterpart_id is not None
+        and platform.counterpart_id != salesforce.id
+    ):
+        # A stale Salesforce record (say, one deleted and since recreated) still naming
+        # this platform record in its external id is not its counterpart.
+        raise ValueError(
+            f"platform record {platform.id} is linked to {platform.counterpart_id}, "
+            f"not to {salesforce.id}"
+        )
     decisions = _Decisions(fields=field_decisions or {}, delete=delete_decision)
+    base = _confirm_pending(base, salesforce)
     plan = _link(_decide(rules, base, versions, decisions), base, versions[Side.SALESFORCE])
     pending = _pending_state(plan, base)
     if plan.link_salesforce and pending is not None:
         pending = replace(pending, linked=False)
     return replace(plan, pending_state=pending)
+
+
+def _confirm_pending(base: SyncState | None, salesforce: RecordVersion | None) -> SyncState | None:
+    """Settle a Salesforce write that was sent but never confirmed (a crash in between).
+
+    A field whose Salesforce value now equals what we sent was written: its base becomes
+    that value. Any other field keeps the value from before the write, so the merge
+    plans the write again (or, if Salesforce changed it since, merges that change).
+    """
+    if base is None or not base.pending:
+        return base
+    values = dict(base.values)
+    if salesforce is not None:
+        for name, sent in base.pending.items():
+            if same_value(salesforce.values.get(name), sent):
+                values[name] = sent
+    return replace(base, values=values, pending={})
 
 
 def _decide(
@@ -147,7 +178,7 @@ def _pending_state(plan: SyncPlan, base: SyncState | None) -> SyncState | None:
     if write.action is WriteAction.DELETE or plan.state is None:
         return base
     values = {**plan.state.values, **{change.field: change.old for change in write.changes}}
-    return replace(plan.state, values=values)
+    return replace(plan.state, values=values, pending=write.values)
 
 
 class _Decisions:
@@ -278,21 +309,35 @@ def _plan_create(
     forced = decided or delete_conflict is not None
     if record is None or not (forced or rules.creates_on(target)):
         return SyncPlan(state=base, delete_conflict=delete_conflict)
-    # Fields the source does not own start empty on the new record as far as we know;
-    # a default Salesforce fills in arrives later as an ordinary change.
-    values = {
-        rule.field: record.values.get(rule.field) if rules.field_flows_from(rule, source) else None
-        for rule in rules.fields
-    }
-    write = SideWrite(
-        side=target,
-        action=WriteAction.CREATE,
-        changes=tuple(
-            FieldChange(field=name, old=None, new=value)
-            for name, value in values.items()
-            if value is not None
+    # A field the source owns is sent. A field the target owns starts on the new record
+    # empty (a new Salesforce record) or as it was (a restored platform record), and the
+    # source's copy follows it, as it follows any change the owner makes. A default
+    # Salesforce fills in arrives later as an ordinary change.
+    prior = versions[target] if target is Side.PLATFORM else None
+    values: dict[str, FieldValue] = {}
+    sent: list[FieldChange] = []
+    follow: list[FieldChange] = []
+    for rule in rules.fields:
+        name, value = rule.field, record.values.get(rule.field)
+        if rules.field_flows_from(rule, source):
+            values[name] = value
+            # Against a restored record's old data, an empty value must be sent too.
+            before = _value(prior, name)
+            if not same_value(before, value):
+                sent.append(FieldChange(field=name, old=before, new=value))
+            continue
+        owned = _value(prior, name)
+        values[name] = owned
+        if rules.field_flows_from(rule, target) and not same_value(value, owned):
+            follow.append(FieldChange(field=name, old=value, new=owned))
+    writes = {
+        target: SideWrite(side=target, action=WriteAction.CREATE, changes=tuple(sent)),
+        source: SideWrite(
+            side=source,
+            action=WriteAction.UPDATE if follow else WriteAction.NONE,
+            changes=tuple(follow),
         ),
-    )
+    }
     if base is None:
         state = SyncState(
             object=record.object,
@@ -309,8 +354,8 @@ def _plan_create(
         # The platform restores the same id, keeping the external id in Salesforce valid.
         state = _next_state(rules, base, versions, values)
     return SyncPlan(
-        platform=write if target is Side.PLATFORM else SideWrite(side=Side.PLATFORM),
-        salesforce=write if target is Side.SALESFORCE else SideWrite(side=Side.SALESFORCE),
+        platform=writes[Side.PLATFORM],
+        salesforce=writes[Side.SALESFORCE],
         delete_conflict=delete_conflict,
         state=state,
     )

@@ -126,6 +126,9 @@ class SyncState:
     values: Mapping[str, FieldValue] = field(default_factory=dict)
     #: ``SystemModstamp`` of the newest Salesforce version applied (inbound dedupe).
     salesforce_modstamp: datetime | None = None
+    #: Values of a Salesforce write sent but not yet confirmed (``values`` still holds
+    #: what Salesforce had before it). A Salesforce version showing them confirms them.
+    pending: Mapping[str, FieldValue] = field(default_factory=dict)
     #: Salesforce's record carries the platform id in the external-id field, so an
     #: upsert by external id reaches it. False for a record created in Salesforce until
     #: the engine has stamped it (see ``SyncPlan.link_salesforce``).
