@@ -42,6 +42,7 @@ from crmbridge.domain.mapping.defaults import (
     default_object_mappings,
 )
 from crmbridge.domain.mapping.describe import ObjectDescribe, SalesforceField
+from crmbridge.domain.mapping.diff import summarize_mapping_changes
 from crmbridge.domain.mapping.errors import (
     FormulaError,
     FormulaEvaluationError,
@@ -126,5 +127,6 @@ __all__ = [
     "map_to_platform",
     "map_to_salesforce",
     "platform_fields_from_dicts",
+    "summarize_mapping_changes",
     "validate_object_mapping",
 ]

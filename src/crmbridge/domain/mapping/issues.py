@@ -17,6 +17,8 @@ class IssueKind(enum.StrEnum):
 
     INVALID_DEFINITION = "invalid_definition"
     WRONG_OBJECT = "wrong_object"
+    #: The org has no such object, or the integration user cannot see it.
+    UNKNOWN_OBJECT = "unknown_object"
     OBJECT_NOT_ACCESSIBLE = "object_not_accessible"
     UNKNOWN_FIELD = "unknown_field"
     UNKNOWN_PLATFORM_FIELD = "unknown_platform_field"
