@@ -107,9 +107,15 @@ def login_again(connection: SalesforceConnection, settings: Settings, box: Secre
     return auth.refresh(box.open(connection.refresh_token_sealed))
 
 
-def _store_tokens(connection: SalesforceConnection, tokens: TokenSet, box: SecretBox) -> None:
+def _store_tokens(
+    connection: SalesforceConnection,
+    tokens: TokenSet,
+    box: SecretBox,
+    previous: TokenSet | None = None,
+) -> None:
     connection.access_token_sealed = box.seal(tokens.access_token)
-    if tokens.refresh_token:
+    unchanged = previous is not None and previous.refresh_token == tokens.refresh_token
+    if tokens.refresh_token and not unchanged:
         connection.refresh_token_sealed = box.seal(tokens.refresh_token)
     connection.instance_url = tokens.instance_url
     if tokens.identity_url:
@@ -161,7 +167,7 @@ class _ConnectionRenewer:
                     # Another worker renewed while this one waited for the lock.
                     return current
                 fresh = login_again(connection, self._settings, self._box)
-                _store_tokens(connection, fresh, self._box)
+                _store_tokens(connection, fresh, self._box, previous=current)
                 repo.touch(connection, session)
                 log.info("salesforce.session_stored", tenant_id=self._tenant_id)
                 return fresh

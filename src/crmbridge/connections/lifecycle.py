@@ -329,12 +329,13 @@ def sync_gate(session: Session, tenant_id: str) -> SyncGate:
     connection = repo.get_connection(session, tenant_id)
     if connection is None or connection.status != "connected":
         status = connection.status if connection else "not_connected"
-        reason = (
-            connection.status_reason
-            if connection and connection.status_reason
-            else f"Salesforce is not connected (status: {status})."
-        )
-        return SyncGate(may_sync=False, may_sync_automatically=False, reason=reason)
+        reason = {
+            "needs_reauthorization": "The Salesforce connection needs re-authorization",
+            "disconnected": "Salesforce was disconnected",
+        }.get(status, "Salesforce is not connected")
+        if connection is not None and connection.status_reason:
+            reason += f": {connection.status_reason}"
+        return SyncGate(may_sync=False, may_sync_automatically=False, reason=reason + ".")
     if connection.sync_paused:
         return SyncGate(
             may_sync=False, may_sync_automatically=False, reason=connection.sync_paused_reason
