@@ -239,6 +239,7 @@ class SObjectDef:
     _children: dict[str, ChildRelationship] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _stored: list[FieldDef] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_name = {f.name.lower(): f for f in self.fields}
@@ -249,6 +250,7 @@ class SObjectDef:
             {f.relationship_name.lower(): f for f in self.fields if f.relationship_name}
         )
         self._children.update({c.relationship_name.lower(): c for c in self.child_relationships})
+        self._stored.extend(f for f in self.fields if f.stored)
 
     def field(self, name: str) -> FieldDef | None:
         """The field called ``name`` (case-insensitive), or None."""
@@ -265,7 +267,7 @@ class SObjectDef:
     @property
     def stored_fields(self) -> tuple[FieldDef, ...]:
         """Fields that are columns of the object's table, in describe order."""
-        return tuple(f for f in self.fields if f.stored)
+        return tuple(self._stored)
 
     @property
     def has_owner(self) -> bool:

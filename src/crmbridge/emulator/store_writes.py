@@ -112,12 +112,8 @@ class StoreTransaction:
         changed = set(given)
         derive(self.store, sobj, record, changed, now=now)
         check_record(self.store, self.conn, sobj, record, changed, creating=True)
-        columns = [f.name for f in sobj.stored_fields]
-        self.conn.execute(
-            f"INSERT INTO {quote(sobj.name)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})",
-            [record[c] for c in columns],
-        )
+        columns, sql = insert_statement(sobj)
+        self.conn.execute(sql, [record[c] for c in columns])
         self._record_event(sobj, "insert", record)
         return record_id
 
@@ -137,11 +133,7 @@ class StoreTransaction:
     ) -> list[WriteResult]:
         """Insert rows already in stored form, without validation (seed generator path)."""
         sobj = self.store.sobject(sobject)
-        columns = [f.name for f in sobj.stored_fields]
-        sql = (
-            f"INSERT INTO {quote(sobj.name)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
+        columns, sql = insert_statement(sobj)
         now = self.store.now()
         template = new_record(sobj, record_id="", now=now, user_id=self.user_id)
         row_values = operator.itemgetter(*columns)
@@ -346,6 +338,22 @@ class StoreTransaction:
                     '"SystemModstamp" = ? WHERE ' + f'{column} = ? AND "IsDeleted" = 0',
                     (now, record["Id"]),
                 )
+
+
+_INSERTS: dict[int, tuple[SObjectDef, list[str], str]] = {}
+
+
+def insert_statement(sobj: SObjectDef) -> tuple[list[str], str]:
+    """The stored columns of an object and the INSERT statement that fills them all."""
+    cached = _INSERTS.get(id(sobj))
+    if cached is None or cached[0] is not sobj:
+        columns = [f.name for f in sobj.stored_fields]
+        sql = (
+            f"INSERT INTO {quote(sobj.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        cached = _INSERTS[id(sobj)] = (sobj, columns, sql)
+    return cached[1], cached[2]
 
 
 def _public(sobj: SObjectDef, record: Mapping[str, Any]) -> dict[str, Any]:
