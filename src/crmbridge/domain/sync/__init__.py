@@ -6,7 +6,8 @@ sources come in as arguments. See docs/sync-engine.md for the algorithm.
 Modules:
     values: ``RecordVersion``, ``FieldChange``, ``SyncState`` (the merge base).
     rules: directions, conflict and delete policies, ``MergeRules``.
-    merge / plan: the per-field three-way merge and the ``SyncPlan`` it returns.
+    merge / plan: the per-field three-way merge and the ``SyncPlan`` it returns
+        (``merge_fields`` and ``merge_lifecycle`` hold its parts).
     record_sync: outbound merges without a Salesforce read; plan → Salesforce write.
     watermark: ``SystemModstamp`` bookmark, look-back, signpost, inbound dedupe.
     echo: echo suppression on both sides.
