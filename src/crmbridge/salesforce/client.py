@@ -321,23 +321,25 @@ class SalesforceClient:
         return dict(self.request("GET", f"sobjects/{_name(sobject)}/describe").json())
 
     def describe_if_modified(
-        self, sobject: str, since: dt.datetime
+        self, sobject: str, since: dt.datetime | None
     ) -> tuple[dict[str, Any] | None, dt.datetime | None]:
         """The describe of one sObject if its metadata changed after ``since``.
 
         Salesforce answers ``304 Not Modified`` without a body when nothing changed
         (REST API Developer Guide, "Get Object Metadata Changes").
 
+        Args:
+            sobject: the object's API name.
+            since: the time of the copy the caller holds; ``None`` always downloads.
+
         Returns:
             ``(None, None)`` when unchanged, else the describe and its ``Last-Modified``
             time (or the response's ``Date``; ``None`` when neither is sent).
         """
-        header = format_datetime(since.astimezone(dt.UTC), usegmt=True)
-        response = self.request(
-            "GET",
-            f"sobjects/{_name(sobject)}/describe",
-            headers={"If-Modified-Since": header},
-        )
+        headers = None
+        if since is not None:
+            headers = {"If-Modified-Since": format_datetime(since.astimezone(dt.UTC), usegmt=True)}
+        response = self.request("GET", f"sobjects/{_name(sobject)}/describe", headers=headers)
         if response.status_code == 304:
             return None, None
         stamp = response.headers.get("Last-Modified") or response.headers.get("Date")
