@@ -134,3 +134,10 @@ def test_call_counts_per_resource(org: EmulatorServer) -> None:
     counts = api.admin("GET", "/calls").json()
     assert counts["by_resource"] == {"limits": 1, "query": 2}
     assert counts["total"] == 3
+
+
+def test_faults_can_be_set_at_start(tmp_path: Any) -> None:
+    with EmulatorServer(tmp_path, port=0, error_503_rate=1.0) as server:
+        response = RestClient(server.info).get(f"{API}/limits")
+        assert response.status_code == 503
+        assert error_codes(response) == ["SERVER_UNAVAILABLE"]

@@ -4,6 +4,7 @@ grants, refresh, revoke, userinfo and the identity URL."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -360,3 +361,37 @@ def test_openid_scope_adds_a_signed_id_token_checkable_with_the_published_keys(
     without = redirect_params(authorize(org, browser, "allow"))
     plain = exchange(org, browser, code=without["code"], client_secret=org["client_secret"]).json()
     assert "id_token" not in plain
+
+
+def test_rotated_refresh_tokens_replace_the_old_one(tmp_path: Path) -> None:
+    with EmulatorServer(tmp_path, port=0, rotate_refresh_tokens=True) as server:
+        info = server.info
+        browser = https_session(info)
+        params = redirect_params(authorize(info, browser, "allow"))
+        first = exchange(info, browser, code=params["code"], client_secret=info["client_secret"])
+
+        def refresh(token: str) -> requests.Response:
+            return browser.post(
+                info["token_url"],
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": token,
+                    "client_id": info["client_id"],
+                    "client_secret": info["client_secret"],
+                },
+                timeout=30,
+            )
+
+        rotated = refresh(first.json()["refresh_token"]).json()
+        assert rotated["refresh_token"] != first.json()["refresh_token"]
+        assert refresh(first.json()["refresh_token"]).json()["error"] == "invalid_grant"
+        assert refresh(rotated["refresh_token"]).status_code == 200
+
+
+def test_access_tokens_expire_after_the_configured_lifetime(tmp_path: Path) -> None:
+    with EmulatorServer(tmp_path, port=0, token_ttl_seconds=60) as server:
+        api = RestClient(server.info)
+        assert api.get(f"{API}/limits").status_code == 200
+        assert server.ctx is not None
+        server.ctx.clock.set_offset(dt.timedelta(seconds=61))
+        assert api.get(f"{API}/limits").status_code == 401
