@@ -37,7 +37,7 @@ from crmbridge.emulator.http import apply_faults, authenticate, count_api_call, 
 from crmbridge.emulator.soql import SoqlError
 
 if TYPE_CHECKING:
-    from crmbridge.emulator.bulk2 import BulkService
+    from crmbridge.emulator.bulk2_service import BulkService
     from crmbridge.emulator.sessions import Session
 
 NS = "http://www.force.com/2009/06/asyncapi/dataload"
@@ -117,7 +117,7 @@ def _is_version(raw: str) -> bool:
 
 
 def _service(request: Request) -> BulkService:
-    from crmbridge.emulator.bulk2 import bulk_service
+    from crmbridge.emulator.bulk2_service import bulk_service
 
     return bulk_service(emulator(request))
 
