@@ -22,6 +22,7 @@ from crmbridge.emulator.http import NOT_FOUND_MESSAGE
 ROUTE_MODULES = (
     "crmbridge.emulator.oauth",
     "crmbridge.emulator.oidc",
+    "crmbridge.emulator.identity",
     "crmbridge.emulator.soap",
     "crmbridge.emulator.rest_meta",
     "crmbridge.emulator.rest_describe",
