@@ -252,11 +252,11 @@ async def authorize(request: Request) -> Response:
             )
         )
         return _redirect_with(redirect_uri, {"code": code, **state})
-    user = await run_in_threadpool(ctx.auth.user_by_id, user_id)
+    consenting = await run_in_threadpool(lambda: ctx.auth.user_by_id(user_id))
     html = consent_page(
         org_name=ctx.options.org_name,
         app_name=_APP_NAME,
-        username=user.username if user else "",
+        username=consenting.username if consenting else "",
         scopes=(params.get("scope") or "api refresh_token").split(),
         params=params,
     )
@@ -334,8 +334,8 @@ async def token(request: Request) -> Response:
         # Without a secret, only a PKCE-protected code is accepted.
         if not secret_ok and grant.code_challenge is None:
             return _oauth_error("invalid_client", "invalid client credentials")
-        user = await run_in_threadpool(ctx.auth.user_by_id, grant.user_id)
-        if user is None or not user.is_active:
+        holder = await run_in_threadpool(lambda: ctx.auth.user_by_id(grant.user_id))
+        if holder is None or not holder.is_active:
             return _oauth_error("inactive_user", "user is inactive")
         session = await run_in_threadpool(
             ctx.auth.issue,

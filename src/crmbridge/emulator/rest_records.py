@@ -235,7 +235,7 @@ def _upsert(api: ApiRequest, sobj: SObjectDef, field: str, value: str) -> Respon
 
 
 def _write(request: Any) -> bool:
-    return request.method != "GET"
+    return bool(request.method != "GET")
 
 
 _BASE = "/services/data/v{version}/sobjects/{sobject}"

@@ -214,7 +214,7 @@ def address(prefix: str, *, label: str, state_length: int = 80) -> tuple[FieldDe
     ``prefix`` is ``Billing``, ``Mailing`` or empty (Lead, User).
     """
     compound = f"{prefix}Address"
-    comp = {"compound_field_name": compound}
+    comp: dict[str, Any] = {"compound_field_name": compound}
     return (
         textarea(f"{prefix}Street", 255, label=f"{label} Street".strip(), **comp),
         text(f"{prefix}City", 40, label=f"{label} City".strip(), **comp),

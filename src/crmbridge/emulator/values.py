@@ -160,7 +160,7 @@ def _coerce_text(field: FieldDef, value: Any) -> str | None:
             f"{field.label}: invalid email address: {value}",
             [field.name],
         )
-    return value
+    return str(value)
 
 
 def _coerce_boolean(field: FieldDef, value: Any) -> int:
