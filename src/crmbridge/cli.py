@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from crmbridge.connections.cli import connect_command, connection_app, secrets_app
 from crmbridge.emulator.cli import emulator_command
 from crmbridge.services.cli import apikey_app, tenant_app, user_app
 from crmbridge.store.cli import db_app
@@ -26,6 +27,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.command("connect")(connect_command)
+app.add_typer(connection_app, name="connection")
+app.add_typer(secrets_app, name="secrets")
 
 
 def main() -> None:
