@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmbridge.emulator.csvio import CsvDialect, CsvFormatError, parse_csv, write_csv
 
@@ -67,3 +69,27 @@ def test_results_quote_every_value_and_write_null_as_empty() -> None:
     assert text == '"Id","Name","IsActive"\n"001","A ""b"", c","true"\n"002","","false"\n'
     parsed = parse_csv(text.encode(), CsvDialect())
     assert parsed.rows[0] == ["001", 'A "b", c', "true"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    delimiter=st.sampled_from(["COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE"]),
+    line_ending=st.sampled_from(["LF", "CRLF"]),
+)
+def test_whatever_the_writer_writes_the_reader_reads_back(
+    rows: list[list[str]], delimiter: str, line_ending: str
+) -> None:
+    dialect = CsvDialect(column_delimiter=delimiter, line_ending=line_ending)
+    text = write_csv(["A", "B", "C"], rows, dialect)
+    parsed = parse_csv(text.encode(), dialect)
+    # A row of three empty values is written as quoted empties, so none is skipped.
+    assert parsed.rows == rows
