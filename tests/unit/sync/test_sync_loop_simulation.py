@@ -22,6 +22,7 @@ from crmbridge.domain.sync import (
     ChangeLogEntry,
     ChangeOperation,
     ConflictPolicy,
+    DeletePolicy,
     Direction,
     FieldRule,
     FieldValue,
@@ -452,3 +453,42 @@ def test_one_sided_edits_arrive_exactly_even_when_every_run_crashes_once() -> No
     assert first.values["A"] == "a7"
     assert {r.ext for r in world.live_org()} == {first.id, second.id}
     assert all(r.values == world.platform[r.ext].values for r in world.live_org() if r.ext)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(OPERATIONS, min_size=1, max_size=30),
+    st.sampled_from(ConflictPolicy),
+    st.sampled_from(DeletePolicy),
+)
+def test_every_policy_settles_without_duplicates_and_holds_only_what_is_in_review(
+    program: list[tuple],  # type: ignore[type-arg]
+    policy: ConflictPolicy,
+    delete_policy: DeletePolicy,
+) -> None:
+    rules = MergeRules(
+        fields=(FieldRule(field="A"), FieldRule(field="B")),
+        conflict_policy=policy,
+        delete_policy=delete_policy,
+    )
+    world = World(rules=rules)
+    for name, *args in program:
+        if name in ("platform_edit", "salesforce_edit") and args[1] not in ("A", "B"):
+            continue
+        getattr(world, name)(*args)
+    world.sync(None)
+    world.sync(None)
+
+    assert not world.pending, "a Salesforce write was never confirmed"
+    exts = [r.ext for r in world.live_org() if r.ext is not None]
+    assert len(exts) == len(set(exts)), "a record was duplicated in Salesforce"
+    for pid, state in world.states.items():
+        if state.detached or state.held_delete is not None:
+            continue  # cut by the delete policy, or waiting for an admin
+        row, org_row = world.platform[pid], world.org[state.salesforce_id or ""]
+        assert not row.deleted
+        assert not org_row.deleted
+        assert org_row.ext == pid
+        for name in ("A", "B"):
+            if name not in state.held:
+                assert row.values.get(name) == org_row.values.get(name), "the two sides disagree"

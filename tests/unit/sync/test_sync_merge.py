@@ -418,7 +418,7 @@ def test_delete_versus_edit_under_manual_review_is_held_without_writes() -> None
     )
     assert plan.writes_nothing
     assert plan.needs_review
-    assert plan.state == state(BASE, salesforce_modstamp=at(0))
+    assert plan.state == state(BASE, salesforce_modstamp=at(0), held_delete=Side.SALESFORCE)
 
 
 def test_a_delete_on_a_side_the_mapping_does_not_read_detaches_the_pair() -> None:

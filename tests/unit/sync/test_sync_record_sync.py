@@ -10,6 +10,7 @@ from crmbridge.domain.sync import (
     DeletePolicy,
     FieldChange,
     MergeRules,
+    Side,
     WriteAction,
     field_rules,
     merge_record,
@@ -174,3 +175,60 @@ def test_a_link_or_delete_without_a_salesforce_id_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="Salesforce id"):
         salesforce_record_writes(plan, object="Contact", platform_id="m-1", salesforce_id=None)
+
+
+# --- what is held for review stays held when outbound merges without reading Salesforce
+
+
+REVIEW = MergeRules(fields=RULES.fields, conflict_policy=ConflictPolicy.MANUAL_REVIEW)
+
+
+def test_an_outbound_merge_does_not_overwrite_a_field_held_for_review() -> None:
+    inbound = merge_record(
+        rules=REVIEW,
+        base=state(BASE),
+        platform=platform({**BASE, "Phone": "P"}),
+        salesforce=salesforce({**BASE, "Phone": "S"}),
+    )
+    assert inbound.state is not None
+    assert inbound.state.held == {"Phone": "S"}
+    # The platform edit that caused the conflict is still in the change log.
+    outbound = plan_outbound_record(
+        rules=REVIEW,
+        base=inbound.state,
+        platform=platform({**BASE, "Phone": "P", "FirstName": "Augusta"}),
+    )
+    assert outbound.salesforce.values == {"FirstName": "Augusta"}  # the rest still syncs
+    assert [c.field for c in outbound.held_conflicts] == ["Phone"]
+
+
+def test_an_outbound_merge_does_not_resurrect_a_record_whose_delete_is_held() -> None:
+    inbound = merge_record(
+        rules=REVIEW,
+        base=state(BASE),
+        platform=platform({**BASE, "Phone": "P"}),
+        salesforce=salesforce(BASE, deleted=True),
+    )
+    assert inbound.state is not None
+    assert inbound.state.held_delete is Side.SALESFORCE
+    outbound = plan_outbound_record(
+        rules=REVIEW, base=inbound.state, platform=platform({**BASE, "Phone": "P"})
+    )
+    assert outbound.writes_nothing
+    assert outbound.needs_review
+
+
+def test_an_outbound_merge_does_not_delete_what_salesforce_edited_while_review_is_held() -> None:
+    inbound = merge_record(
+        rules=REVIEW,
+        base=state(BASE),
+        platform=platform(BASE, deleted=True),
+        salesforce=salesforce({**BASE, "Phone": "S"}),
+    )
+    assert inbound.state is not None
+    assert inbound.state.held == {"Phone": "S"}
+    outbound = plan_outbound_record(
+        rules=REVIEW, base=inbound.state, platform=platform(BASE, deleted=True)
+    )
+    assert outbound.writes_nothing
+    assert outbound.needs_review

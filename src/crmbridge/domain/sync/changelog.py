@@ -2,7 +2,7 @@
 
 The change log (transactional outbox) holds one entry per platform write. Outbound
 sync reads the entries after its cursor and folds them per record: several updates
-become one write with the union of the changed fields (latest value wins), a record
+become one change with the union of the changed fields (latest value wins), a record
 created and deleted before it ever reached Salesforce produces no write at all, and
 entries the engine itself caused (source ``sync``) are not sent back (echo
 suppression, :func:`crmbridge.domain.sync.echo.is_platform_echo`).
@@ -98,8 +98,7 @@ class CollapsedChanges:
 
     #: One net change per record that needs outbound work, oldest first.
     pending: tuple[PendingChange, ...]
-    #: Entries that need no write: echoes, cancelled create-then-delete pairs, and
-    #: updates that changed fields back to where they were.
+    #: Entries that need no write: echoes and cancelled create-then-delete pairs.
     skipped_seqs: tuple[int, ...]
     #: The highest sequence number examined (the cursor to store once every pending
     #: change is written or parked), or ``None`` for no entries.
@@ -178,12 +177,8 @@ def _fold(
             if name not in old_values:
                 old_values[name] = entry.old_values.get(name)
             new_values[name] = entry.new_values.get(name)
-    if operation is ChangeOperation.UPDATE:
-        reverted = [n for n in new_values if _same(old_values[n], new_values[n])]
-        for name in reverted:
-            del old_values[name], new_values[name]
-        if not new_values and own[0].operation is not ChangeOperation.CREATE:
-            return None  # every field was changed back: nothing to send
+    # A field changed and changed back is kept: part of it may have reached Salesforce
+    # before a crash, so only the merge against the base can tell whether to write.
     if operation is ChangeOperation.DELETE:
         old_values, new_values = {}, {}
     return PendingChange(
@@ -196,8 +191,3 @@ def _fold(
         seqs=tuple(e.seq for e in own),
         last_changed_at=own[-1].created_at,
     )
-
-
-def _same(left: object, right: object) -> bool:
-    # ``True == 1`` in Python; a field going from 1 to True did change.
-    return type(left) is type(right) and left == right

@@ -85,7 +85,8 @@ def merge_record(
         )
     decisions = Decisions(fields=field_decisions or {}, delete=delete_decision)
     base = _confirm_pending(base, salesforce)
-    plan = _link(_decide(rules, base, versions, decisions), base, versions[Side.SALESFORCE])
+    plan = _remember_held(_decide(rules, base, versions, decisions), salesforce)
+    plan = _link(plan, base, salesforce)
     pending = _pending_state(plan, base)
     if plan.link_salesforce and pending is not None:
         pending = replace(pending, linked=False)
@@ -134,6 +135,20 @@ def _decide(
 
 def _id_on(state: SyncState, side: Side) -> str | None:
     return state.platform_id if side is Side.PLATFORM else state.salesforce_id
+
+
+def _remember_held(plan: SyncPlan, salesforce: RecordVersion | None) -> SyncPlan:
+    """Keep what is held for review in the state, for merges that do not read Salesforce."""
+    if plan.state is None:
+        return plan
+    held = {c.field: c.salesforce for c in plan.held_conflicts}
+    held_delete: Side | None = None
+    conflict = plan.delete_conflict
+    if conflict is not None and conflict.winner is None:
+        held_delete = conflict.deleted_side
+        if conflict.deleted_side is Side.PLATFORM and salesforce is not None:
+            held = {name: salesforce.values.get(name) for name in conflict.edited_fields}
+    return replace(plan, state=replace(plan.state, held=held, held_delete=held_delete))
 
 
 def _link(plan: SyncPlan, base: SyncState | None, salesforce: RecordVersion | None) -> SyncPlan:

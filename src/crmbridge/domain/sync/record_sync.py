@@ -21,15 +21,20 @@ from crmbridge.domain.sync.values import RecordVersion, Side, SyncState
 
 
 def assumed_salesforce_version(state: SyncState) -> RecordVersion:
-    """What Salesforce holds as far as the engine knows: the pair's base values."""
+    """What Salesforce holds as far as the engine knows.
+
+    The base values, overlaid with Salesforce's values of fields held for review, and
+    deleted when a Salesforce delete is held against a platform edit.
+    """
     return RecordVersion(
         side=Side.SALESFORCE,
         object=state.object,
         id=state.salesforce_id or "",
         # Only a record known to carry our external id has it as its counterpart.
         counterpart_id=state.platform_id if state.linked else None,
-        values=dict(state.values),
+        values={**state.values, **state.held},
         modstamp=state.salesforce_modstamp,
+        deleted=state.held_delete is Side.SALESFORCE,
     )
 
 

@@ -129,6 +129,11 @@ class SyncState:
     #: Values of a Salesforce write sent but not yet confirmed (``values`` still holds
     #: what Salesforce had before it). A Salesforce version showing them confirms them.
     pending: Mapping[str, FieldValue] = field(default_factory=dict)
+    #: Salesforce's value of each field held for manual review (the base stays put),
+    #: so a merge that does not read Salesforce still sees the conflict.
+    held: Mapping[str, FieldValue] = field(default_factory=dict)
+    #: The side that deleted the record in a delete-versus-edit conflict held for review.
+    held_delete: Side | None = None
     #: Salesforce's record carries the platform id in the external-id field, so an
     #: upsert by external id reaches it. False for a record created in Salesforce until
     #: the engine has stamped it (see ``SyncPlan.link_salesforce``).
