@@ -119,6 +119,11 @@ class MappedRecord:
         }
 
 
+def jsonable(value: Any) -> Any:
+    """A mapped value as JSON: wire formats for dates and decimals, references nested."""
+    return _jsonable(value)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, ExternalIdReference):
         return {value.relationship_name: value.to_json()}
