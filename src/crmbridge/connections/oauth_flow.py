@@ -229,6 +229,8 @@ def complete_oauth(
     """
     now = utcnow()
     flow = _find_flow(session, state=state, browser_user_id=browser_user_id, now=now)
+    verifier = box.open(flow.code_verifier_sealed)
+    flow.code_verifier_sealed = ""  # used once; nothing left to keep
 
     def failed(detail: str, **extra: object) -> CallbackOutcome:
         flow.outcome, flow.outcome_detail = "failed", detail
@@ -252,7 +254,7 @@ def complete_oauth(
         consumer_secret=effective.consumer_secret,
     )
     try:
-        tokens = auth.exchange_code(code=code, code_verifier=box.open(flow.code_verifier_sealed))
+        tokens = auth.exchange_code(code=code, code_verifier=verifier)
         details = read_org_details(auth, tokens, settings)
     except CrmError as exc:
         return failed(f"{exc.message} {exc.advice}".strip(), error=exc)
