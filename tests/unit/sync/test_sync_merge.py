@@ -582,3 +582,13 @@ def test_a_pending_write_seen_in_salesforce_confirms_itself() -> None:
     assert plan.state is not None
     assert plan.state.values["Phone"] == "222"
     assert plan.state.pending == {}
+
+
+def test_a_stamp_changed_in_salesforce_is_stamped_again() -> None:
+    plan = merge_record(
+        rules=rules(),
+        base=state(BASE),  # linked
+        platform=platform(BASE),
+        salesforce=salesforce(BASE, counterpart="someone-else"),
+    )
+    assert plan.link_salesforce

@@ -167,7 +167,9 @@ def _link(plan: SyncPlan, base: SyncState | None, salesforce: RecordVersion | No
     if action is WriteAction.DELETE or salesforce is None or salesforce.deleted:
         return plan
     stamped = state.platform_id is not None and salesforce.counterpart_id == state.platform_id
-    if stamped or (base is not None and base.linked):
+    # A stamp seen to hold another value (someone edited it in Salesforce) is redone.
+    trusted = base is not None and base.linked and salesforce.counterpart_id is None
+    if stamped or trusted:
         return replace(plan, state=replace(state, linked=True))
     return replace(plan, state=replace(state, linked=True), link_salesforce=True)
 
