@@ -25,6 +25,12 @@ objects:
   Account:
     fields:
       - {name: Legacy_Code__c, type: string, external_id: true}
+  Membership__c:
+    label: Membership
+    fields:
+      - {name: Contact__c, type: reference, reference_to: Contact,
+         child_relationship_name: Memberships__r, cascade_delete: true}
+      - {name: Level__c, type: picklist, values: [Gold, Silver], restricted: true, required: true}
 """
 
 
@@ -263,3 +269,31 @@ def test_ids_of_other_objects_and_missing_rows(api: RestClient) -> None:
     read_only = api.post(f"{API}/sobjects/Organization", json={"Name": "x"})
     assert read_only.status_code == 400
     assert error_codes(read_only) == ["INVALID_TYPE_FOR_OPERATION"]
+
+
+def test_custom_objects_from_the_schema_file_work_over_rest(api: RestClient) -> None:
+    describe = api.get(f"{API}/sobjects/Membership__c/describe").json()
+    assert describe["custom"] is True
+    assert describe["keyPrefix"].startswith("a0")
+    fields = {f["name"]: f for f in describe["fields"]}
+    assert fields["Contact__c"]["relationshipName"] == "Contact__r"
+    contact = api.post(f"{API}/sobjects/Contact", json={"LastName": "Member"}).json()["id"]
+    created = api.post(
+        f"{API}/sobjects/Membership__c",
+        json={"Name": "M-1", "Contact__c": contact, "Level__c": "gold"},
+    )
+    assert created.status_code == 201
+    assert created.json()["id"][:3] == describe["keyPrefix"]
+    bad = api.post(f"{API}/sobjects/Membership__c", json={"Name": "M-2", "Contact__c": contact})
+    assert error_codes(bad) == ["REQUIRED_FIELD_MISSING"]
+    rows = api.get(
+        f"{API}/query",
+        params={
+            "q": f"SELECT Id, (SELECT Level__c FROM Memberships__r) FROM Contact "
+            f"WHERE Id = '{contact}'"
+        },
+    ).json()["records"]
+    assert rows[0]["Memberships__r"]["records"][0]["Level__c"] == "Gold"
+    api.delete(f"{API}/sobjects/Contact/{contact}")
+    gone = api.get(f"{API}/sobjects/Membership__c/{created.json()['id']}")
+    assert gone.status_code == 404

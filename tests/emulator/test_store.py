@@ -368,3 +368,16 @@ def test_reopening_the_file_keeps_records_and_continues_ids(tmp_path: Path) -> N
     assert again.meta_get("org_id") == org_id
     assert again.create("Contact", {"LastName": "After"}) > first
     assert again.count("OpportunityStage") == 10
+
+
+def test_fields_added_by_a_schema_file_become_columns_of_an_existing_org(tmp_path: Path) -> None:
+    plain = open_store(tmp_path, default_schema())
+    before = plain.create("Contact", {"LastName": "Old"})
+    plain.close()
+    grown = extend_schema(
+        default_schema(),
+        {"objects": {"Contact": {"fields": [{"name": "Shoe_Size__c", "type": "int"}]}}},
+    )
+    again = open_store(tmp_path, grown)
+    again.update("Contact", before, {"Shoe_Size__c": 44})
+    assert again.get("Contact", before, ["Shoe_Size__c"])["Shoe_Size__c"] == 44  # type: ignore[index]
