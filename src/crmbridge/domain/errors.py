@@ -250,6 +250,11 @@ def classify_salesforce_error(
         fall back on the HTTP status.
     """
     cls = _CODE_TABLE.get(code)
+    if code == "INVALID_FIELD" and message.startswith("Foreign key external ID"):
+        # A parent referenced by external id does not exist (yet): only this record
+        # fails (REST API Developer Guide, "Insert or update records using an external
+        # ID as a foreign key"); the parent usually syncs first and a retry succeeds.
+        cls = RecordError
     if cls is None and code.endswith("_VALIDATION_EXCEPTION"):
         cls = RecordError
     if cls is None and status is not None:
