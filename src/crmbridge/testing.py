@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from crmbridge.connections.testing import private_org, private_salesforce_api, salesforce_api
 from crmbridge.emulator.fixtures import emulator, emulator_info
-from crmbridge.mappings.testing import mapping_org
+from crmbridge.mappings.testing import mapping_api, mapping_org
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
 from crmbridge.web.testing import api
 
@@ -21,6 +21,7 @@ __all__ = [
     "db_session",
     "emulator",
     "emulator_info",
+    "mapping_api",
     "mapping_org",
     "private_org",
     "private_salesforce_api",

@@ -5,23 +5,27 @@ the shared session org, which other tests count records in) with the default sch
 plus :data:`MAPPING_TEST_SCHEMA`: a custom object ``Membership_Card__c`` with a short
 text field, a field that can be set on create only, a restricted picklist, an encrypted
 field and a formula field. The standard objects are the emulator's defaults, so
-auto-match counts on them are those of the default schema. Re-exported by
-:mod:`crmbridge.testing`.
+auto-match counts on them are those of the default schema. ``mapping_api`` is the web
+API with a tenant connected to that org. Both are re-exported by :mod:`crmbridge.testing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from sqlalchemy.engine import Engine
 
+from crmbridge.connections.testing import api_trusting, org_settings
 from crmbridge.emulator.server import EmulatorServer
 from crmbridge.salesforce.auth import ConnectedApp, SalesforceAuth, tls_context
 from crmbridge.salesforce.client import RetryConfig, SalesforceClient
+from crmbridge.web.testing import ApiWorld
 
 #: Custom fields the describe-driven checks are proven against.
 MAPPING_TEST_SCHEMA: dict[str, Any] = {
@@ -38,6 +42,7 @@ MAPPING_TEST_SCHEMA: dict[str, Any] = {
                 },
                 {"name": "Card_Code__c", "type": "string", "length": 10},
                 {"name": "Issued_On__c", "type": "date", "updateable": False},
+                {"name": "Last_Scan__c", "type": "datetime", "createable": False},
                 {
                     "name": "Tier__c",
                     "type": "picklist",
@@ -108,3 +113,49 @@ def emulator_client(
         )
     finally:
         http.close()
+
+
+@dataclass
+class MappingWorld:
+    """The API trusting :func:`mapping_org`, with a tenant connected to that org."""
+
+    #: The API and its credential helpers.
+    api: ApiWorld
+    #: The tenant connected to the org.
+    tenant_id: str
+    #: The org's connection info.
+    info: dict[str, Any]
+
+    def headers(self, role: str = "CLIENT_ADMIN", tenant_id: str | None = None) -> dict[str, str]:
+        """Authorization headers of ``role`` acting on ``tenant_id`` (default: the tenant)."""
+        return self.api.headers_for(role, tenant_id or self.tenant_id)
+
+    def connect(self, tenant_id: str) -> None:
+        """Connect ``tenant_id`` to the org with the password flow."""
+        headers = self.api.headers_for("CLIENT_ADMIN", tenant_id)
+        settings = self.api.client.patch(
+            "/api/v1/salesforce/settings", json=org_settings(self.info), headers=headers
+        )
+        assert settings.status_code == 200, settings.text
+        login = self.api.client.post(
+            "/api/v1/salesforce/password-login",
+            json={
+                "username": self.info["username"],
+                "password": self.info["password"],
+                "security_token": self.info["security_token"],
+            },
+            headers=headers,
+        )
+        assert login.status_code == 200, login.text
+
+
+@pytest.fixture
+def mapping_api(
+    clean_db: Engine, database_url: str, mapping_org: EmulatorServer
+) -> Iterator[MappingWorld]:
+    """The API with a tenant connected to :func:`mapping_org` (database emptied after)."""
+    info = dict(mapping_org.info)
+    with api_trusting(info, engine=clean_db, database_url=database_url) as api:
+        world = MappingWorld(api=api, tenant_id=api.new_tenant(), info=info)
+        world.connect(world.tenant_id)
+        yield world
