@@ -108,7 +108,8 @@ def check_mapping(
         return CheckedMapping(mapping=mapping, problems=(problem,))
     named = replace(mapping, salesforce_object=str(snapshot.describe["name"]))
     fields = platform_fields_of(session, tenant_id=tenant_id, entity=mapping.platform_entity)
-    issues = validate_object_mapping(named, snapshot.describe, fields)
+    # A disabled draft is checked as it would run once enabled.
+    issues = validate_object_mapping(replace(named, enabled=True), snapshot.describe, fields)
     return CheckedMapping(mapping=named, problems=tuple(Problem.from_issue(i) for i in issues))
 
 
