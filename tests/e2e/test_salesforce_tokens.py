@@ -351,3 +351,22 @@ def test_a_deactivated_user_needs_reauthorization_as_an_active_user(
     emulator_admin(private_org, activate_user=True)
     connect_oauth(api, tenant, private_org)
     assert _health(api, tenant)["status"] == "connected"
+
+
+def test_a_password_login_to_an_org_held_by_another_tenant_is_a_409(
+    salesforce_api: ApiWorld, emulator_info: dict[str, Any]
+) -> None:
+    holder, latecomer = salesforce_api.new_tenant(), salesforce_api.new_tenant()
+    assert password_login(salesforce_api, holder, emulator_info).status_code == 200
+    response = password_login(salesforce_api, latecomer, emulator_info)
+    assert response.status_code == 409
+    assert response.json()["type"] == "urn:crmbridge:problem:salesforce-org-already-connected"
+    assert "already connected to another crmbridge tenant" in response.json()["detail"]
+    assert _connection_or_none(salesforce_api, latecomer) is None
+    # The holder may log in again (re-authorization of its own org).
+    assert password_login(salesforce_api, holder, emulator_info).status_code == 200
+
+
+def _connection_or_none(api: ApiWorld, tenant: str) -> SalesforceConnection | None:
+    with api.session_factory() as session:
+        return session.get(SalesforceConnection, tenant)

@@ -26,7 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from crmbridge.connections import health as health_service
 from crmbridge.connections import lifecycle, oauth_flow, password_flow
 from crmbridge.connections import settings as settings_service
-from crmbridge.connections.errors import IncompleteSettings, NotConnected, OAuthStateRejected
+from crmbridge.connections.errors import (
+    IncompleteSettings,
+    NotConnected,
+    OAuthStateRejected,
+    OrgAlreadyConnected,
+)
 from crmbridge.connections.events import event_view, list_events
 from crmbridge.crypto import SecretBox, SecretUnreadable, secret_box_for
 from crmbridge.domain.errors import (
@@ -201,6 +206,8 @@ def crm_problem(exc: CrmError) -> ProblemError:
 def _as_problems() -> Iterator[None]:
     try:
         yield
+    except OrgAlreadyConnected as exc:
+        raise ProblemError(409, exc.message, slug="salesforce-org-already-connected") from None
     except NotConnected as exc:
         raise ProblemError(409, exc.message, slug="salesforce-not-connected") from None
     except IncompleteSettings as exc:
