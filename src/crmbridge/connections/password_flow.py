@@ -73,14 +73,16 @@ def password_login(
                 api_version=DEFAULT_API_VERSION,
             )
     except ReauthorizationRequired as exc:
-        # At first login "re-authorize" means: the credentials are wrong.
-        raise ReauthorizationRequired(
-            f"Salesforce refused the login: {exc.message} Check the username, the password "
-            "and the security token (Salesforce e-mails a new one after each password "
-            f"reset), and that the environment ({effective.environment.value}, "
-            f"{effective.login_url}) is the org's.",
-            code=exc.code,
-        ) from None
+        # At the first login "re-authorize" means: these credentials are wrong.
+        refused = ReauthorizationRequired(
+            f"Salesforce refused the login: {exc.message}", code=exc.code
+        )
+        refused.advice = (
+            "Check the username, the password and the security token (Salesforce e-mails "
+            "a new one after each password reset), and that the environment "
+            f"({effective.environment.value}, {effective.login_url}) is the org's."
+        )
+        raise refused from None
     details = read_org_details(auth, tokens, settings)
     return save_connected(
         session,

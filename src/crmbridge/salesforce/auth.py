@@ -320,44 +320,65 @@ def _token_set(raw: Mapping[str, Any]) -> TokenSet:
     )
 
 
-#: OAuth error codes (Salesforce Help, "OAuth 2.0 Authorization Errors") → what to do.
-_OAUTH_ERRORS: dict[str, tuple[type[CrmError], str]] = {
+#: OAuth error codes (Salesforce Help, "OAuth 2.0 Authorization Errors"): the class,
+#: what happened, and what to do (``None`` keeps the class's advice).
+_OAUTH_ERRORS: dict[str, tuple[type[CrmError], str, str | None]] = {
     "invalid_client_id": (
         ConfigurationError,
-        "Salesforce does not know this Consumer Key: check it in the connected app.",
+        "Salesforce does not know this Consumer Key.",
+        "Copy the Consumer Key from the connected app (Setup > App Manager) into the "
+        "Salesforce settings.",
     ),
     "invalid_client": (
         ConfigurationError,
-        "Salesforce rejected the Consumer Key / Consumer Secret pair: check the "
-        "Consumer Secret in the connected app.",
+        "Salesforce rejected the Consumer Key / Consumer Secret pair.",
+        "Copy the Consumer Secret from the connected app (Setup > App Manager) into the "
+        "Salesforce settings.",
     ),
     "invalid_grant": (
         ReauthorizationRequired,
         "Salesforce rejected the credentials (wrong password or security token, an "
         "expired or revoked authorization, or a code used twice).",
+        None,
     ),
     "inactive_user": (
         ReauthorizationRequired,
-        "The Salesforce user is inactive: activate it or connect as another user.",
+        "The Salesforce user is inactive.",
+        "Activate the user in Salesforce, or connect as another user.",
     ),
-    "inactive_org": (PermissionDenied, "The Salesforce org is locked or inactive."),
+    "inactive_org": (
+        PermissionDenied,
+        "The Salesforce org is locked or inactive.",
+        "Ask the org's administrator (or Salesforce support) to unlock it.",
+    ),
     "unsupported_grant_type": (
         ConfigurationError,
         "The connected app does not allow this login flow.",
+        "Allow the flow in the connected app's OAuth policies, or use the other login.",
     ),
     "redirect_uri_mismatch": (
         ConfigurationError,
         "The callback URL is not registered on the connected app.",
+        "Add crmbridge's callback URL (shown in the Salesforce settings) to the "
+        "connected app's callback URLs.",
     ),
 }
 
 
 def _oauth_error(code: str, description: str) -> CrmError:
-    cls, advice = _OAUTH_ERRORS.get(
-        code, (ConfigurationError, "Salesforce refused the login request.")
+    cls, words, advice = _OAUTH_ERRORS.get(
+        code,
+        (
+            ConfigurationError,
+            "Salesforce refused the login request.",
+            "Check the connected app's OAuth settings in Salesforce Setup.",
+        ),
     )
-    detail = f" (Salesforce said: {description})" if description else ""
-    return cls(advice + detail, code=code)
+    said = f" (Salesforce said: {description})" if description else ""
+    error = cls(words + said, code=code)
+    if advice is not None:
+        error.advice = advice
+    return error
 
 
 _SOAP_NS = {
