@@ -16,11 +16,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crmbridge.domain.entities import ENTITY_TYPES
 from crmbridge.domain.errors import CrmError, RecordDeletedError
 from crmbridge.domain.mapping import (
     MappedRecord,
     MappingContext,
     ObjectMapping,
+    collect_lookup_requests,
     map_records_to_platform,
     map_records_to_salesforce,
 )
@@ -31,6 +33,7 @@ from crmbridge.mappings.errors import SalesforceUnavailable
 from crmbridge.salesforce import soql
 from crmbridge.salesforce.related import SalesforceRelatedRecords
 from crmbridge.services.errors import NotFound, ServiceError
+from crmbridge.services.records import fields_for
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import records as records_repo
 
@@ -67,7 +70,12 @@ def preview_to_salesforce(
         )
         if stored is None or stored.deleted_at is not None:
             raise NotFound(f"No {mapping.platform_entity} with this id.")
-        data: dict[str, Any] = {**stored.data, "id": stored.id}
+        # The whole record, as a create sends it: unset fields are null.
+        fields = fields_for(
+            session, tenant_id=tenant_id, entity=ENTITY_TYPES[mapping.platform_entity]
+        )
+        data: dict[str, Any] = {name: stored.data.get(name) for name in fields}
+        data["id"] = stored.id
         source: dict[str, Any] = {"kind": "platform_record", "id": stored.id}
     else:
         data = dict(record or {})
@@ -84,9 +92,13 @@ def preview_to_salesforce(
         )
     except CrmError as error:
         raise SalesforceUnavailable(error) from error
+    creating = {
+        r.key for r in collect_lookup_requests([data], mapping, context=context) if r.create_missing
+    }
     would_create = [
         f"{key.object_name} with {key.match_field} {key.value!r}"
-        for key in resolver.report.would_create
+        for key in resolver.report.not_found
+        if key in creating
     ]
     return _result(
         "to_salesforce",

@@ -52,8 +52,8 @@ class LookupReport:
     found: list[LookupKey] = field(default_factory=list)
     #: Records created, with their new Ids.
     created: dict[LookupKey, str] = field(default_factory=dict)
-    #: Missing records not created because creating is not allowed here (previews).
-    would_create: list[LookupKey] = field(default_factory=list)
+    #: Lookups no existing record answered (created afterwards or not).
+    not_found: list[LookupKey] = field(default_factory=list)
     #: Creates Salesforce refused.
     failures: list[LookupFailure] = field(default_factory=list)
     #: Creates retried after an ambiguous failure (the answer was lost).
@@ -97,14 +97,11 @@ class SalesforceRelatedRecords:
             keys = [r.key for r in group]
             found = self._find(object_name, match_field, keys)
             self.report.found.extend(k for k in keys if k in found)
+            self.report.not_found.extend(k for k in keys if k not in found)
             result.update({k: found.get(k) for k in keys})
             missing = [r.key for r in group if r.create_missing and r.key not in found]
-            if not missing:
-                continue
-            if not self._allow_create:
-                self.report.would_create.extend(missing)
-                continue
-            result.update(self._create_missing(object_name, match_field, missing))
+            if missing and self._allow_create:
+                result.update(self._create_missing(object_name, match_field, missing))
         return result
 
     def _find(

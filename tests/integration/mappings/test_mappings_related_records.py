@@ -136,6 +136,7 @@ def test_a_preview_resolver_creates_nothing_and_says_what_it_would_create(
         assert notes == [f"no Account with Name {company!r} yet: it would be created"]
         assert _accounts_named(client, company) == []
         assert "composite" not in client.usage.calls_by_resource
+        assert [k.value for k in resolver.report.not_found] == [company]
 
 
 def test_an_existing_account_is_found_whatever_the_case_of_the_name(
