@@ -195,3 +195,23 @@ def test_key_rotation_reseals_everything_and_a_wrong_key_is_named(
             assert only_new.open(connection.access_token_sealed or "")
             with pytest.raises(SecretUnreadable, match="CRMBRIDGE_SECRET_KEY"):
                 only_old.open(connection.access_token_sealed or "")
+    # The running app still has only the old key: the health (no secret needed) works,
+    # the settings (which open the Consumer Secret) say which key is missing.
+    tenant = _tenant_with_secret(two_org_api)
+    headers = two_org_api.headers_for("CLIENT_ADMIN", tenant)
+    assert two_org_api.client.get("/api/v1/salesforce/health", headers=headers).status_code == 200
+    unreadable = two_org_api.client.get("/api/v1/salesforce/settings", headers=headers)
+    assert unreadable.status_code == 500
+    assert unreadable.json()["type"] == "urn:crmbridge:problem:secrets-unreadable"
+    assert "CRMBRIDGE_SECRET_KEY_PREVIOUS" in unreadable.json()["detail"]
+
+
+def _tenant_with_secret(api: ApiWorld) -> str:
+    with api.session_factory() as session:
+        return str(
+            session.scalars(
+                sa.select(SalesforceConnection.tenant_id).where(
+                    SalesforceConnection.consumer_secret_sealed.is_not(None)
+                )
+            ).one()
+        )

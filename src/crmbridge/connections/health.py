@@ -26,7 +26,7 @@ from crmbridge.connections.client_factory import open_salesforce_client
 from crmbridge.connections.errors import NotConnected
 from crmbridge.connections.lifecycle import reauthorization_advice
 from crmbridge.connections.org_access import salesforce_auth, salesforce_http
-from crmbridge.connections.settings import resolve_settings
+from crmbridge.connections.settings import resolve_login, resolve_settings
 from crmbridge.crypto import SecretBox, secret_box_for
 from crmbridge.domain.errors import (
     CrmError,
@@ -108,7 +108,8 @@ def _action(connection: SalesforceConnection | None) -> str:
 def health_view(session: Session, tenant_id: str, settings: Settings) -> dict[str, Any]:
     """The connection's health as stored (every role of the tenant may see it)."""
     connection = repo.get_connection(session, tenant_id)
-    effective = resolve_settings(connection, settings, secret_box_for(settings))
+    # The health opens no secret: a viewer's page must not depend on the key.
+    environment, login_url, _ = resolve_login(connection, settings)
     objects = [
         {
             "object": status.object,
@@ -127,8 +128,8 @@ def health_view(session: Session, tenant_id: str, settings: Settings) -> dict[st
         "sync_paused": bool(connection.sync_paused) if connection else False,
         "sync_paused_reason": connection.sync_paused_reason if connection else "",
         "auth_flow": connection.auth_flow if connection else None,
-        "environment": effective.environment.value,
-        "login_url": (connection.login_url if connection else None) or effective.login_url,
+        "environment": environment.value,
+        "login_url": (connection.login_url if connection else None) or login_url,
         "org_id": connection.org_id if connection else None,
         "org_name": connection.org_name if connection else "",
         "user_id": connection.sf_user_id if connection else None,

@@ -69,6 +69,36 @@ def _environment_of(login_url: str) -> Environment:
     return Environment.CUSTOM
 
 
+def resolve_login(
+    connection: SalesforceConnection | None,
+    settings: Settings,
+    *,
+    environment: str | None = None,
+    custom_login_url: str | None = None,
+) -> tuple[Environment, str, frozenset[str]]:
+    """The environment and login URL in force, and which come from the operator.
+
+    Raises:
+        RecordValidationError: the environment or login URL given cannot be used.
+    """
+    require_https = settings.is_production
+    chosen = environment or (connection.environment if connection else None)
+    custom = custom_login_url or (connection.custom_login_url if connection else None)
+    try:
+        if chosen:
+            env = Environment(chosen)
+            return env, login_url_for(env, custom, require_https=require_https), frozenset()
+        login_url = normalize_login_url(settings.salesforce_login_url, require_https=require_https)
+    except InvalidLoginUrl as exc:
+        field_name = "custom_login_url" if chosen else "SALESFORCE_LOGIN_URL"
+        raise RecordValidationError([FieldError(field=field_name, message=str(exc))]) from None
+    except ValueError:
+        raise RecordValidationError(
+            [FieldError(field="environment", message="is not production, sandbox or custom")]
+        ) from None
+    return _environment_of(login_url), login_url, frozenset({"environment", "login_url"})
+
+
 def resolve_settings(
     connection: SalesforceConnection | None,
     settings: Settings,
@@ -81,28 +111,12 @@ def resolve_settings(
 
     Raises:
         RecordValidationError: the environment or login URL given cannot be used.
+        SecretUnreadable: the stored Consumer Secret does not open with the keys.
     """
-    from_operator: set[str] = set()
-    require_https = settings.is_production
-    chosen = environment or (connection.environment if connection else None)
-    custom = custom_login_url or (connection.custom_login_url if connection else None)
-    try:
-        if chosen:
-            env = Environment(chosen)
-            login_url = login_url_for(env, custom, require_https=require_https)
-        else:
-            login_url = normalize_login_url(
-                settings.salesforce_login_url, require_https=require_https
-            )
-            env = _environment_of(login_url)
-            from_operator.update({"environment", "login_url"})
-    except InvalidLoginUrl as exc:
-        field_name = "custom_login_url" if chosen else "SALESFORCE_LOGIN_URL"
-        raise RecordValidationError([FieldError(field=field_name, message=str(exc))]) from None
-    except ValueError:
-        raise RecordValidationError(
-            [FieldError(field="environment", message="is not production, sandbox or custom")]
-        ) from None
+    env, login_url, login_from_operator = resolve_login(
+        connection, settings, environment=environment, custom_login_url=custom_login_url
+    )
+    from_operator: set[str] = set(login_from_operator)
     consumer_key = connection.consumer_key if connection else None
     if not consumer_key and settings.salesforce_client_id:
         consumer_key = settings.salesforce_client_id
