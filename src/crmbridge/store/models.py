@@ -202,4 +202,5 @@ class ChangeLogEntry(Base):
 # Tables kept in their own modules register on Base.metadata when models is imported.
 from crmbridge.store import connection_models as _connection_models  # noqa: E402, F401
 from crmbridge.store import mapping_models as _mapping_models  # noqa: E402, F401
+from crmbridge.store import push_models as _push_models  # noqa: E402, F401
 from crmbridge.store import sync_models as _sync_models  # noqa: E402, F401
