@@ -38,6 +38,7 @@ from crmbridge.domain.errors import (
     NetworkError,
     PermissionDenied,
     ReauthorizationRequired,
+    RetryableError,
     classify_salesforce_error,
 )
 from crmbridge.salesforce import endpoints
@@ -401,11 +402,18 @@ def _parse_soap_login(response: httpx.Response, *, login_url: str) -> TokenSet:
         code = (fault.findtext(".//sf:exceptionCode", default="", namespaces=_SOAP_NS)) or (
             fault.findtext("faultcode", default="").split(":")[-1]
         )
-        message = fault.findtext("faultstring", default="Login failed")
-        return_error = classify_salesforce_error(
-            status=response.status_code, code=code, message=message
-        )
-        raise return_error
+        message = fault.findtext(
+            ".//sf:exceptionMessage", default="", namespaces=_SOAP_NS
+        ) or fault.findtext("faultstring", default="Login failed")
+        error = classify_salesforce_error(status=response.status_code, code=code, message=message)
+        # Faults come with HTTP 500 (SOAP API Developer Guide, "login()"); a LoginFault
+        # whose code is not in the table (LOGIN_MUST_USE_SECURITY_TOKEN, PASSWORD_LOCKOUT
+        # …) is about the credentials, not a server failure to retry.
+        if fault.find(".//sf:LoginFault", _SOAP_NS) is not None and isinstance(
+            error, RetryableError
+        ):
+            error = ReauthorizationRequired(message, code=code, status=response.status_code)
+        raise error
     result = root.find(".//p:result", _SOAP_NS)
     if result is None:
         raise NetworkError("The SOAP login response has no result.", status=response.status_code)

@@ -530,6 +530,8 @@ def _record_results(body: Any) -> list[RecordResult]:
 
 
 def _resource_family(path: str) -> str:
+    if path.strip("/") == "":
+        return "resources"  # the resources of the version (REST API, "Resources by Version")
     trimmed = path
     if trimmed.startswith("/services/data/"):
         trimmed = trimmed.split("/", 4)[-1] if trimmed.count("/") >= 4 else ""
