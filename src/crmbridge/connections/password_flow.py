@@ -5,6 +5,9 @@ without one, the partner SOAP ``login()`` call (as simple-salesforce does). Eith
 the password and security token are sealed and kept, because renewing the session
 later means logging in again. Nothing is stored unless the login works.
 
+Salesforce recommends the web-server flow instead: orgs may block the
+username-password flow, and SOAP ``login()`` is being retired (API 64.0 and earlier).
+
 Sources: Salesforce Help, "OAuth 2.0 Username-Password Flow for Special Scenarios";
 SOAP API Developer Guide, "login()".
 """
