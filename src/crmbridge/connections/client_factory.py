@@ -25,6 +25,7 @@ across Salesforce calls (fetch, then write).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -49,6 +50,11 @@ from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import salesforce_connections as repo
 
 log = structlog.get_logger(__name__)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
 
 #: How long a renewal waits for another worker's renewal of the same connection (PostgreSQL).
 RENEWAL_LOCK_TIMEOUT_MS = 15_000
@@ -252,18 +258,14 @@ def open_salesforce_client(
     renewer = _ConnectionRenewer(session_factory, settings, box, tenant_id)
     own_http = http is None
     client_http = http or salesforce_http(settings)
-    extra: dict[str, object] = {}
-    if sleep is not None:
-        extra["sleep"] = sleep
-    if clock is not None:
-        extra["clock"] = clock
     client = SalesforceClient(
         tokens=tokens,
         http=client_http,
         api_version=api_version,
         renew=renewer,
         retry=retry,
-        **extra,  # type: ignore[arg-type]
+        clock=clock or _utcnow,
+        sleep=sleep or time.sleep,
     )
     try:
         yield client
