@@ -291,7 +291,7 @@ def get_connect_flow(state_id: str, context: Configurer, session: DbSession) -> 
     flow = repo.get_oauth_state(session, tenant_id=context.tenant_id, state_id=state_id)
     if flow is None:
         raise ProblemError(404, "No connection attempt with this id.", slug="not-found")
-    return ConnectFlowOut(**oauth_flow.flow_view(flow))  # type: ignore[arg-type]
+    return ConnectFlowOut(**oauth_flow.flow_view(flow))
 
 
 def _wants_html(request: Request) -> bool:
