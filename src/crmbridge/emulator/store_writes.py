@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmbridge.emulator.errors import SalesforceApiError
 from crmbridge.emulator.ids import parse_id
+from crmbridge.emulator.references import resolve_relationship_references
 from crmbridge.emulator.rules import check_record, derive, new_record, prepare_values
 from crmbridge.emulator.schema import SObjectDef
 from crmbridge.emulator.store import WriteResult, decode_row, quote
@@ -104,6 +105,7 @@ class StoreTransaction:
             raise SalesforceApiError(
                 400, "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be inserted: {sobj.name}"
             )
+        values = resolve_relationship_references(self.conn, self.store.schema, sobj, values)
         given = prepare_values(sobj, values, creating=True, system=system)
         now = self.store.now()
         record_id = given.pop("Id", None) or self.store.allocate_ids(sobj.key_prefix)[0]
@@ -192,6 +194,7 @@ class StoreTransaction:
                 "Record ID: cannot specify Id in an update call",
                 ["Id"],
             )
+        values = resolve_relationship_references(self.conn, self.store.schema, sobj, values)
         given = prepare_values(sobj, values, creating=False, system=system)
         given.pop("Id", None)
         now = self.store.now()
