@@ -5,11 +5,13 @@ re-authorizing resumes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crmbridge.config import Settings
@@ -28,6 +30,7 @@ from crmbridge.emulator.server import EmulatorServer
 from crmbridge.salesforce.auth import tls_context
 from crmbridge.salesforce.client import RetryConfig
 from crmbridge.store.connection_models import SalesforceConnection
+from crmbridge.store.db import utcnow
 from crmbridge.web.testing import ApiWorld
 
 JSON = {"Accept": "application/json"}
@@ -370,3 +373,29 @@ def test_a_password_login_to_an_org_held_by_another_tenant_is_a_409(
 def _connection_or_none(api: ApiWorld, tenant: str) -> SalesforceConnection | None:
     with api.session_factory() as session:
         return session.get(SalesforceConnection, tenant)
+
+
+def test_a_worker_holding_an_old_session_renews_instead_of_adopting_an_expired_one(
+    private_salesforce_api: ApiWorld, private_org: dict[str, Any]
+) -> None:
+    api = private_salesforce_api
+    tenant = api.new_tenant()
+    connect_oauth(api, tenant, private_org)
+    settings = _settings(api)
+    with (
+        open_salesforce_client(api.session_factory, settings, tenant) as long_running,
+        open_salesforce_client(api.session_factory, settings, tenant) as other,
+    ):
+        emulator_admin(private_org, expire_tokens=True)
+        other.limits()  # renews and stores a session
+        # An hour later that session has expired as well.
+        with api.session_factory.begin() as session:
+            session.execute(
+                sa.update(SalesforceConnection).values(
+                    token_issued_at=utcnow() - timedelta(hours=1)
+                )
+            )
+        emulator_admin(private_org, expire_tokens=True)
+        assert long_running.limits()  # renews itself, does not give up
+        assert long_running.tokens.access_token != other.tokens.access_token
+    assert _health(api, tenant)["status"] == "connected"

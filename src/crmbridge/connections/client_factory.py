@@ -56,6 +56,9 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: A session another worker stored this recently is used instead of renewing again
+#: (sessions live at least 15 minutes: Salesforce Help, "Set Session Timeout").
+ADOPT_RENEWED_SESSION_WITHIN = dt.timedelta(minutes=5)
 #: How long a renewal waits for another worker's renewal of the same connection (PostgreSQL).
 RENEWAL_LOCK_TIMEOUT_MS = 15_000
 
@@ -126,7 +129,12 @@ def _store_tokens(
     connection.instance_url = tokens.instance_url
     if tokens.identity_url:
         connection.identity_url = tokens.identity_url
-    connection.token_issued_at = tokens.issued_at or utcnow()
+    connection.token_issued_at = utcnow()
+
+
+def _stored_recently(connection: SalesforceConnection) -> bool:
+    stored_at = connection.token_issued_at
+    return stored_at is not None and utcnow() - stored_at < ADOPT_RENEWED_SESSION_WITHIN
 
 
 def _limit_lock_wait(session: Session) -> None:
@@ -169,9 +177,15 @@ class _ConnectionRenewer:
                         "The Salesforce connection was disconnected or needs re-authorization."
                     )
                 current = stored_tokens(connection, self._box)
-                if current is not None and current.access_token != stale.access_token:
+                if (
+                    current is not None
+                    and current.access_token != stale.access_token
+                    and _stored_recently(connection)
+                ):
                     # Another worker renewed while this one waited for the lock.
                     return current
+                # Older sessions may have expired too: renew with the stored (newest)
+                # refresh token, so refresh-token rotation never sees an old one.
                 fresh = login_again(connection, self._settings, self._box)
                 _store_tokens(connection, fresh, self._box, previous=current)
                 repo.touch(connection, session)

@@ -133,7 +133,7 @@ def save_connected(
     connection.security_token_sealed = (
         box.seal(security_token) if security_token is not None else None
     )
-    connection.token_issued_at = tokens.issued_at or now
+    connection.token_issued_at = now
     connection.status = "connected"
     connection.status_reason = ""
     connection.status_changed_at = now

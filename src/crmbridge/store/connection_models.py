@@ -79,6 +79,7 @@ class SalesforceConnection(Base):
     #: Password flow only: what a renewal logs in with.
     password_sealed: Mapped[str | None] = mapped_column(sa.Text)
     security_token_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    #: When crmbridge stored the current session (crmbridge's clock).
     token_issued_at: Mapped[datetime | None]
     connected_at: Mapped[datetime | None]
     #: Who connected it (audit label: e-mail, key name or ``cli``).
