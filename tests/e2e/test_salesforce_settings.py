@@ -300,3 +300,18 @@ def test_another_tenant_sees_neither_the_flow_nor_the_settings(
     own = salesforce_api.client.get(SETTINGS, headers=other_admin).json()
     assert own["consumer_key"] == ""
     assert salesforce_api.client.get("/api/v1/events", headers=other_admin).json() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [*ADMIN_ONLY, ("GET", "/api/v1/salesforce/health", None)],
+    ids=lambda v: str(v),
+)
+def test_without_credentials_every_connection_endpoint_answers_401(
+    salesforce_api: ApiWorld, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    response = salesforce_api.client.request(
+        method, path.format(flow="00000000-0000-0000-0000-000000000000"), json=body
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
