@@ -2,7 +2,7 @@
 
 Frequencies (seed 004 "Sync Settings"):
 
-- ``real_time``: poll every minute, and drain pushed changes (Outbound Messages, the
+- ``realtime``: poll every minute, and drain pushed changes (Outbound Messages, the
   Flow webhook) as they arrive;
 - ``hourly``: one run an hour;
 - ``daily``: one run a day at a set local time in the tenant's time zone;
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 class Frequency(enum.StrEnum):
     """How often scheduled runs start."""
 
-    REAL_TIME = "real_time"
+    REAL_TIME = "realtime"
     HOURLY = "hourly"
     DAILY = "daily"
     MANUAL = "manual"
