@@ -68,13 +68,18 @@ router = APIRouter(tags=["mappings"])
 OrgOpener = Callable[[str], AbstractContextManager[OrgSchema]]
 
 
-def get_org_opener(request: Request) -> OrgOpener:
+def get_org_opener(request: Request, session: DbSession) -> OrgOpener:
     """How this request reaches the tenant's org (tests may override this dependency)."""
     settings = request.app.state.settings
     factory = request.app.state.session_factory
 
     @contextmanager
     def open_org(tenant_id: str) -> Iterator[OrgSchema]:
+        # Fetch, then write: nothing of the endpoint is written yet, but authentication
+        # may have touched the API key; commit that so no write lock is held while
+        # Salesforce is called (token renewals and the describe cache write in their
+        # own transactions; SQLite allows one writer).
+        session.commit()
         try:
             with open_salesforce_client(factory, settings, tenant_id) as client:
                 yield OrgSchema(factory, client, tenant_id=tenant_id)
