@@ -10,6 +10,7 @@ from __future__ import annotations
 from crmbridge.connections.testing import private_org, private_salesforce_api, salesforce_api
 from crmbridge.emulator.fixtures import emulator, emulator_info
 from crmbridge.mappings.testing import mapping_api, mapping_org
+from crmbridge.push.testing import push_org, push_world
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
 from crmbridge.web.testing import api
 
@@ -25,5 +26,7 @@ __all__ = [
     "mapping_org",
     "private_org",
     "private_salesforce_api",
+    "push_org",
+    "push_world",
     "salesforce_api",
 ]

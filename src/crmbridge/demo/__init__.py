@@ -1,0 +1,1 @@
+"""``crmbridge demo``: an emulated Salesforce org and crmbridge syncing with it."""
