@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from crmbridge.store import migrate
 from crmbridge.store.db import create_db_engine
@@ -90,3 +91,33 @@ def test_downgrade_to_base_removes_everything(tmp_path: Path) -> None:
         migrate.upgrade(url)
         migrate.downgrade(url, "base")
         assert _tables(url) <= {"alembic_version"}
+
+
+def test_there_is_exactly_one_head() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1, script.get_heads()
+
+
+def test_every_migration_steps_down_one_and_up_again(tmp_path: Path) -> None:
+    """Walk from head to base one step at a time, going back up after each step."""
+    with empty_database(tmp_path) as url:
+        migrate.upgrade(url)
+        engine = create_db_engine(url)
+        try:
+            head = migrate.current_revision(engine)
+            tables_at_head = _tables(url)
+            seen = []
+            while (current := migrate.current_revision(engine)) is not None:
+                migrate.downgrade(url, "-1")
+                below = migrate.current_revision(engine)
+                assert below != current
+                migrate.upgrade(url, current)
+                assert migrate.current_revision(engine) == current
+                migrate.downgrade(url, "-1")
+                seen.append(current)
+            assert len(seen) >= 4
+            migrate.upgrade(url)
+            assert migrate.current_revision(engine) == head
+            assert _tables(url) == tables_at_head
+        finally:
+            engine.dispose()
