@@ -21,6 +21,11 @@ def _program(api: ApiWorld, headers: dict[str, str]) -> str:
     return str(response.json()["id"])
 
 
+def _count(api: ApiWorld, tenant: str) -> int:
+    with api.session() as session:
+        return count_records(session, tenant)
+
+
 EMAIL_80 = "a" * 68 + "@example.org"
 URL_255 = "https://example.org/" + "p" * 235
 NOTE_1000 = "n" * 1000
@@ -46,7 +51,7 @@ def test_values_longer_than_the_salesforce_field_are_refused_with_a_422(
     headers = api.headers_for("CLIENT_ADMIN", tenant)
     if collection == "referrals":
         base = {**base, "program_id": _program(api, headers)}
-    before = count_records(api.session(), tenant)
+    before = _count(api, tenant)
     # One character more, still well formed (an e-mail grows before its "@").
     too_long = fitting.replace("@", "a@", 1) if "@" in fitting else fitting + "x"
     response = api.client.post(
@@ -56,7 +61,7 @@ def test_values_longer_than_the_salesforce_field_are_refused_with_a_422(
     errors = response.json()["errors"]
     assert [e["field"] for e in errors] == [field]
     assert str(limit) in errors[0]["message"]
-    assert count_records(api.session(), tenant) == before
+    assert _count(api, tenant) == before
 
     accepted = api.client.post(
         f"/api/v1/{collection}", json={**base, field: fitting}, headers=headers
