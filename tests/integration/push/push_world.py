@@ -66,3 +66,10 @@ def envelope(
 def path_of(url: str) -> str:
     """The path part of a receiver URL."""
     return "/" + url.split("/", 3)[3]
+
+
+def new_org_id() -> str:
+    """A fresh 18-character org id (an org connects to one tenant at a time)."""
+    import secrets
+
+    return "00DHs" + "".join(secrets.choice("0123456789") for _ in range(10)) + "AAA"
