@@ -1,0 +1,106 @@
+"""The sync engine's reads and restores of platform records (``records``).
+
+Writes of field values go through :mod:`crmbridge.services.records`, which logs each
+change; this module only reads records in bulk (deleted ones too: the sync sees
+deletions) and lifts a soft delete when an edit in Salesforce wins over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.entities.changes import ValueChange
+from crmbridge.store.db import utcnow
+from crmbridge.store.models import Record
+from crmbridge.store.repositories.change_log import ChangeContext, append_change
+
+_CHUNK = 500
+
+
+def records_by_ids(
+    session: Session, *, tenant_id: str, entity_type: str, record_ids: Collection[str]
+) -> dict[str, Record]:
+    """Records by id, deleted ones included."""
+    found: dict[str, Record] = {}
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), _CHUNK):
+        for record in session.scalars(
+            sa.select(Record).where(
+                Record.tenant_id == tenant_id,
+                Record.entity_type == entity_type,
+                Record.id.in_(ids[start : start + _CHUNK]),
+            )
+        ):
+            found[record.id] = record
+    return found
+
+
+def record_ids_page(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity_type: str,
+    after_id: str | None,
+    limit: int,
+    updated_from: datetime | None = None,
+    updated_before: datetime | None = None,
+) -> list[str]:
+    """Ids of an entity's records (deleted included) in id order, for full resyncs."""
+    query = (
+        sa.select(Record.id)
+        .where(Record.tenant_id == tenant_id, Record.entity_type == entity_type)
+        .order_by(Record.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        query = query.where(Record.id > after_id)
+    if updated_from is not None:
+        query = query.where(Record.updated_at >= updated_from)
+    if updated_before is not None:
+        query = query.where(Record.updated_at < updated_before)
+    return list(session.scalars(query))
+
+
+def latest_record_ids(
+    session: Session, *, tenant_id: str, entity_type: str, limit: int
+) -> list[str]:
+    """The most recently changed live records (test runs sync these first)."""
+    query = (
+        sa.select(Record.id)
+        .where(
+            Record.tenant_id == tenant_id,
+            Record.entity_type == entity_type,
+            Record.deleted_at.is_(None),
+        )
+        .order_by(Record.updated_at.desc(), Record.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def undelete(session: Session, record: Record, *, context: ChangeContext) -> None:
+    """Lift a soft delete, logged as an update of ``deleted_at`` (R-D3)."""
+    deleted_at = record.deleted_at
+    record.deleted_at = None
+    record.updated_at = utcnow()
+    session.flush()
+    append_change(
+        session,
+        tenant_id=record.tenant_id,
+        entity_type=record.entity_type,
+        record_id=record.id,
+        operation="update",
+        record_version=record.version,
+        changes=[
+            ValueChange(
+                field="deleted_at",
+                old=deleted_at.isoformat() if deleted_at else None,
+                new=None,
+            )
+        ],
+        context=context,
+    )

@@ -1,0 +1,326 @@
+"""Inbound sync (R-S1): poll Salesforce by ``SystemModstamp`` watermark and apply.
+
+Per mapping whose direction reads from Salesforce: the pure core plans the query
+(:func:`plan_inbound_query`: ``SystemModstamp >= bookmark - look-back``, ordered by
+``SystemModstamp, Id``, through ``queryAll`` so deletions arrive); it is rendered with
+the mapping's Salesforce filter through :mod:`crmbridge.salesforce.soql`; each page is
+applied and the watermark advanced in ONE transaction, so a crash re-reads the page
+and the per-pair ``salesforce_modstamp`` makes the re-read a no-op.
+
+Records that stop passing the filter (``Movement_Exclude__c`` set to true) are read by a
+second query (``NOT filter``) over the same window, before the main one, and treated
+as deleted in Salesforce: the mapping's delete policy decides (R-F6).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from crmbridge.connections.lifecycle import record_inbound_entry
+from crmbridge.domain.sync import (
+    FlowDirection,
+    InboundQueryPlan,
+    RecordKey,
+    Watermark,
+    advance_watermark,
+    compute_signpost,
+    is_formula_refresh_due,
+    plan_inbound_query,
+)
+from crmbridge.salesforce import soql
+from crmbridge.salesforce.filters import salesforce_condition
+from crmbridge.store.db import utcnow
+from crmbridge.store.repositories import sync_failures as failures_repo
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.repositories import sync_reviews as reviews_repo
+from crmbridge.store.repositories import sync_state as state_repo
+from crmbridge.sync.canonical import parse_time
+from crmbridge.sync.context import MappingRun, mapping_context
+from crmbridge.sync.inbound_apply import InboundResult, InboundScope, apply_salesforce_records
+from crmbridge.sync.run_state import RunState
+
+#: Ids per ``Id IN (...)`` query.
+ID_CHUNK = 200
+
+
+class InboundMode(enum.StrEnum):
+    """Which Salesforce changes a run reads."""
+
+    #: Changes since the watermark (with the look-back).
+    INCREMENTAL = "incremental"
+    #: Everything, from the beginning (the watermark only moves forward).
+    FULL = "full"
+    #: Changes in a date range; the watermark is left alone (R-O2).
+    RANGE = "range"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundRequest:
+    """What one mapping's inbound step reads."""
+
+    mode: InboundMode = InboundMode.INCREMENTAL
+    #: Range start (inclusive) and end (exclusive), for ``RANGE``.
+    start: datetime | None = None
+    end: datetime | None = None
+    #: At most this many records, newest first, without moving the watermark (R-O3).
+    limit: int | None = None
+
+
+def inbound_select(
+    mr: MappingRun,
+    plan: InboundQueryPlan,
+    *,
+    negate_filter: bool = False,
+    descending: bool = False,
+) -> soql.Select:
+    """The SOQL statement of an inbound query plan, with the mapping's filter."""
+    conditions: list[soql.Condition] = []
+    flt = mr.active.mapping.salesforce_filter
+    if flt is not None:
+        rendered = salesforce_condition(flt)
+        conditions.append(soql.Negation(condition=rendered) if negate_filter else rendered)
+    if plan.modstamp_from is not None:
+        conditions.append(
+            soql.Comparison(field="SystemModstamp", operator=">=", value=plan.modstamp_from)
+        )
+    if plan.after is not None:
+        conditions.append(_after(plan.after))
+    if plan.modstamp_before is not None:
+        conditions.append(
+            soql.Comparison(field="SystemModstamp", operator="<", value=plan.modstamp_before)
+        )
+    where: soql.Condition | None = None
+    if len(conditions) == 1:
+        where = conditions[0]
+    elif conditions:
+        where = soql.AllOf(conditions=tuple(conditions))
+    return soql.Select(
+        sobject=plan.sobject,
+        fields=plan.fields,
+        where=where,
+        order_by=tuple(
+            soql.OrderBy(field=name, ascending=not descending) for name in plan.order_by
+        ),
+        limit=plan.limit,
+    )
+
+
+def _after(key: RecordKey) -> soql.Condition:
+    return soql.AnyOf(
+        conditions=(
+            soql.Comparison(field="SystemModstamp", operator=">", value=key.modstamp),
+            soql.AllOf(
+                conditions=(
+                    soql.Comparison(field="SystemModstamp", operator="=", value=key.modstamp),
+                    soql.Comparison(field="Id", operator=">", value=key.id),
+                )
+            ),
+        )
+    )
+
+
+def scope_for(rs: RunState, mr: MappingRun, *, source: str, force: bool = False) -> InboundScope:
+    """The scope of applying a batch of this mapping in this run."""
+    now = rs.now()
+    return InboundScope(
+        tenant_id=rs.tenant_id,
+        run_id=rs.run_id,
+        mapping_run=mr,
+        mapping_ids_by_object=rs.mapping_ids_by_object(),
+        context=mapping_context(rs.settings, now),
+        strategy=rs.settings.retry_strategy(),
+        now=now,
+        rng=rs.options.rng,
+        source=source,
+        force=force,
+        tracker=rs.tracker,
+    )
+
+
+def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
+    """Read one mapping's Salesforce changes and apply them, page by page.
+
+    Args:
+        rs: the run.
+        mr: the mapping (its direction reads from Salesforce).
+        request: incremental, full, a date range, or a newest-first sample.
+    """
+    with rs.session_factory() as session:
+        stream = state_repo.get_stream(session, tenant_id=rs.tenant_id, mapping_id=mr.id)
+        watermark = (
+            Watermark(modstamp=stream.watermark_modstamp, last_id=stream.watermark_last_id)
+            if stream is not None and stream.watermark_modstamp is not None
+            else None
+        )
+        refreshed_at = stream.formula_refreshed_at if stream is not None else None
+    _retry_due_failures(rs, mr)
+    _apply_review_picks(rs, mr)
+    settings = rs.settings.watermark_settings()
+    fields = mr.codec.query_fields()
+    formula_due = is_formula_refresh_due(
+        last_refreshed_at=refreshed_at,
+        interval=rs.settings.formula_refresh_interval(),
+        now=rs.now(),
+    )
+    full = request.mode is InboundMode.FULL or watermark is None or formula_due
+    plan = plan_inbound_query(
+        sobject=mr.sobject,
+        fields=fields,
+        watermark=None if full else watermark,
+        settings=settings,
+        limit=request.limit,
+    )
+    moves_watermark = request.mode is not InboundMode.RANGE and request.limit is None
+    if request.mode is InboundMode.RANGE:
+        plan = replace(plan, modstamp_from=request.start, modstamp_before=request.end)
+    if (
+        request.limit is None
+        and plan.modstamp_from is not None
+        and mr.active.mapping.salesforce_filter
+    ):
+        _apply_leavers(rs, mr, plan)
+    assert rs.started_at is not None
+    signpost = compute_signpost(run_started_at=rs.started_at, settings=settings)
+    select = inbound_select(mr, plan, descending=request.limit is not None)
+    rs.tracker.doing(f"{mr.sobject}: reading changes from Salesforce")
+    current = watermark
+    for pages, page in enumerate(_pages(rs, select), start=1):
+        records: list[dict[str, Any]] = page.get("records", [])
+        if pages == 1:
+            rs.tracker.set_total(mr.sobject, FlowDirection.INBOUND, int(page.get("totalSize", 0)))
+        with rs.session_factory.begin() as session:
+            apply_salesforce_records(session, scope_for(rs, mr, source="poll"), records)
+            if moves_watermark:
+                current = advance_watermark(
+                    current=current, page=_keys(records, descending=False), signpost=signpost
+                )
+                _save_watermark(session, rs, mr, current)
+            if records:
+                record_inbound_entry(session, tenant_id=rs.tenant_id, at=utcnow())
+        rs.tracker.doing(f"{mr.sobject}: applied page {pages} from Salesforce")
+    with rs.session_factory.begin() as session:
+        stream_row = state_repo.stream_for_update(
+            session, tenant_id=rs.tenant_id, mapping_id=mr.id, salesforce_object=mr.sobject
+        )
+        stream_row.last_run_at = rs.now()
+        if full and moves_watermark:
+            stream_row.formula_refreshed_at = rs.now()
+        stream_row.updated_at = utcnow()
+
+
+def _pages(rs: RunState, select: soql.Select) -> Iterator[dict[str, Any]]:
+    rs.check_budget(1)
+    pages = rs.client.query_pages(
+        select.to_soql(), include_deleted=True, batch_size=rs.options.page_size
+    )
+    for page in pages:
+        yield page
+        if not page.get("done", True):
+            rs.check_budget(1)
+
+
+def _keys(records: Sequence[Mapping[str, Any]], *, descending: bool) -> list[RecordKey]:
+    keys = []
+    for record in records:
+        stamp = parse_time(record.get("SystemModstamp"))
+        if stamp is not None:
+            keys.append(RecordKey(modstamp=stamp, id=str(record["Id"])))
+    return list(reversed(keys)) if descending else keys
+
+
+def _save_watermark(session: Any, rs: RunState, mr: MappingRun, mark: Watermark | None) -> None:
+    if mark is None:
+        return
+    row = state_repo.stream_for_update(
+        session, tenant_id=rs.tenant_id, mapping_id=mr.id, salesforce_object=mr.sobject
+    )
+    row.watermark_modstamp = mark.modstamp
+    row.watermark_last_id = mark.last_id
+    row.updated_at = utcnow()
+
+
+def _apply_leavers(rs: RunState, mr: MappingRun, plan: InboundQueryPlan) -> None:
+    """Records of the window that no longer pass the filter: deleted, for their pairs."""
+    select = inbound_select(mr, replace(plan, limit=None), negate_filter=True)
+    for page in _pages(rs, select):
+        records = page.get("records", [])
+        ids = [str(r["Id"]) for r in records]
+        with rs.session_factory.begin() as session:
+            paired = pairs_repo.pairs_by_salesforce_id(
+                session, tenant_id=rs.tenant_id, mapping_id=mr.id, salesforce_ids=ids
+            )
+            leaving = [r for r in records if str(r["Id"]) in paired]
+            apply_salesforce_records(
+                session, scope_for(rs, mr, source="poll"), leaving, leaving_filter=True
+            )
+
+
+def fetch_records(
+    rs: RunState, mr: MappingRun, salesforce_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Read records by id (deleted ones too), with every field the merge needs."""
+    found: list[dict[str, Any]] = []
+    fields = mr.codec.query_fields()
+    unique = sorted(set(salesforce_ids))
+    for start in range(0, len(unique), ID_CHUNK):
+        chunk = tuple(unique[start : start + ID_CHUNK])
+        select = soql.Select(
+            sobject=mr.sobject,
+            fields=fields,
+            where=soql.Comparison(field="Id", operator="IN", value=chunk),
+        )
+        rs.check_budget(1)
+        found.extend(rs.client.query(select.to_soql(), include_deleted=True))
+    return found
+
+
+def apply_specific(
+    rs: RunState, mr: MappingRun, salesforce_ids: Sequence[str], *, source: str
+) -> InboundResult:
+    """Fetch records by id and apply them whatever their SystemModstamp (R-O2)."""
+    records = fetch_records(rs, mr, salesforce_ids)
+    total = InboundResult()
+    for start in range(0, len(records), 500):
+        with rs.session_factory.begin() as session:
+            part = apply_salesforce_records(
+                session, scope_for(rs, mr, source=source, force=True), records[start : start + 500]
+            )
+        for outcome, n in part.counts.items():
+            total.add(outcome, n)
+        total.pending_salesforce += part.pending_salesforce
+    return total
+
+
+def _retry_due_failures(rs: RunState, mr: MappingRun) -> None:
+    """Inbound records that failed earlier and are due: read again and apply."""
+    with rs.session_factory() as session:
+        due = failures_repo.due_failures(
+            session,
+            tenant_id=rs.tenant_id,
+            mapping_id=mr.id,
+            direction="inbound",
+            now=rs.now(),
+            limit=1000,
+        )
+        overrides = {f.record_key: dict(f.overrides) for f in due if f.overrides}
+        ids = [f.record_key for f in due if f.record_key]
+    if not ids:
+        return
+    for salesforce_id, values in overrides.items():
+        # An admin's edit of a dead letter: written to Salesforce, then read back.
+        rs.check_budget(1)
+        rs.client.update(mr.sobject, salesforce_id, values)
+    apply_specific(rs, mr, ids, source="retry")
+
+
+def _apply_review_picks(rs: RunState, mr: MappingRun) -> None:
+    """Reviews an admin resolved: read the records again and merge with the picks."""
+    with rs.session_factory() as session:
+        reviews = reviews_repo.pending_decisions(session, tenant_id=rs.tenant_id, mapping_id=mr.id)
+        ids = [r.salesforce_id for r in reviews if r.salesforce_id]
+    if ids:
+        apply_specific(rs, mr, ids, source="review")

@@ -1,0 +1,467 @@
+"""Apply Salesforce records to the platform: the one path polled and pushed records take.
+
+For a batch of Salesforce records (REST JSON), in the caller's transaction: map to
+canonical versions, find each record's pair (by Salesforce id first, by
+``Platform_Id__c`` only when that platform record has no other counterpart), skip
+versions already applied and echoes of our own writes, merge, write the platform side
+through the records service (source ``sync``), store the pair's state (``pending_state``
+while a Salesforce write or link stamp is still to come: outbound picks those pairs
+up), hold conflicts for review, settle earlier failures, and write the audit rows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.mapping import MappingContext
+from crmbridge.domain.sync import (
+    FlowDirection,
+    RecordVersion,
+    RetryStrategy,
+    Side,
+    SyncPlan,
+    SyncState,
+    WriteAction,
+    acknowledge_echo,
+    is_salesforce_echo,
+    merge_record,
+    select_versions_to_apply,
+)
+from crmbridge.store.models import Record
+from crmbridge.store.repositories import records as records_repo
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.repositories import sync_platform
+from crmbridge.store.repositories import sync_records as audit_repo
+from crmbridge.store.repositories import sync_reviews as reviews_repo
+from crmbridge.store.sync_models import SyncPair, SyncRecord, SyncReview
+from crmbridge.sync.audit import audit_row
+from crmbridge.sync.context import MappingRun
+from crmbridge.sync.failures import MappingDataError, register_failure, settle_failure
+from crmbridge.sync.inbound_values import reference_links, with_links
+from crmbridge.sync.platform_side import apply_platform_side
+from crmbridge.sync.reviews import applied_decisions, close_review, decisions_of, hold_for_review
+from crmbridge.sync.state import pair_state, store_state
+from crmbridge.sync.tracker import RunTracker
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundScope:
+    """Everything applying a batch needs besides the records."""
+
+    tenant_id: str
+    run_id: str
+    mapping_run: MappingRun
+    #: Enabled mapping ids per Salesforce object (links to parents).
+    mapping_ids_by_object: Mapping[str, Sequence[str]]
+    context: MappingContext
+    strategy: RetryStrategy
+    now: datetime
+    rng: random.Random
+    #: ``poll``, ``push``, ``retry``, ``review``, ``specific``.
+    source: str = "poll"
+    #: Apply even versions whose SystemModstamp was applied already (retries, picks).
+    force: bool = False
+    tracker: RunTracker | None = None
+
+
+@dataclass
+class InboundResult:
+    """What applying a batch did, record by record."""
+
+    #: Outcome → number of records (``created``, ``updated``, ``deleted``, ``unchanged``,
+    #: ``held``, ``failed``, ``skipped``).
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Pairs left waiting for a Salesforce write (outbound picks them up).
+    pending_salesforce: int = 0
+    #: Pushed records that must be read from Salesforce first (no ``SystemModstamp``).
+    needs_fetch: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        """Count ``n`` records with ``outcome``."""
+        self.counts[outcome] = self.counts.get(outcome, 0) + n
+
+
+def apply_salesforce_records(
+    session: Session,
+    scope: InboundScope,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    leaving_filter: bool = False,
+) -> InboundResult:
+    """Merge a batch of Salesforce records into the platform, in ``session``'s transaction.
+
+    Args:
+        session: the caller's transaction (commit it with the watermark, if any).
+        scope: tenant, run, mapping and policies.
+        records: Salesforce records as the REST API returns them.
+        leaving_filter: the records no longer pass the mapping's Salesforce filter:
+            for paired ones this counts as a delete in Salesforce (the mapping's delete
+            policy applies); unpaired ones are ignored.
+
+    Returns:
+        Counts per outcome.
+    """
+    mr = scope.mapping_run
+    result = InboundResult()
+    if not records:
+        return result
+    links = reference_links(
+        session,
+        tenant_id=scope.tenant_id,
+        mapping_run=mr,
+        records=records,
+        mapping_ids_by_object=scope.mapping_ids_by_object,
+    )
+    context = with_links(scope.context, links)
+    by_id: dict[str, Mapping[str, Any]] = {}
+    versions: list[RecordVersion] = []
+    errors: dict[str, dict[str, str]] = {}
+    for record in records:
+        version, problems = mr.codec.salesforce_version(record, context=context)
+        leaves = leaving_filter or not mr.active.mapping.accepts_salesforce_record(record)
+        if leaves:
+            version = replace(version, deleted=True)
+        by_id[version.id] = record
+        versions.append(version)
+        if problems:
+            errors[version.id] = problems
+    ids = list(by_id)
+    pairs = pairs_repo.pairs_by_salesforce_id(
+        session, tenant_id=scope.tenant_id, mapping_id=mr.id, salesforce_ids=ids
+    )
+    applied = {sf_id: pair_state(p).salesforce_modstamp for sf_id, p in pairs.items()}
+    fresh = versions if scope.force else select_versions_to_apply(versions, applied=applied)
+    result.add("unchanged", len(versions) - len(fresh))
+    counterparts = {v.counterpart_id for v in fresh if v.id not in pairs and v.counterpart_id}
+    by_platform = pairs_repo.pairs_by_platform_id(
+        session, tenant_id=scope.tenant_id, mapping_id=mr.id, platform_ids=counterparts
+    )
+    platform_ids = {p.platform_id for p in pairs.values() if p.platform_id} | counterparts
+    platform_records = sync_platform.records_by_ids(
+        session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, record_ids=platform_ids
+    )
+    reviews = {
+        r.pair_id: r
+        for r in reviews_repo.pending_decisions(
+            session, tenant_id=scope.tenant_id, mapping_id=mr.id
+        )
+    }
+    audit: list[SyncRecord] = []
+    for version in fresh:
+        outcome = _apply_one(
+            session,
+            scope,
+            version,
+            record=by_id[version.id],
+            pair=pairs.get(version.id),
+            by_platform=by_platform,
+            platform_records=platform_records,
+            reviews=reviews,
+            errors=errors.get(version.id),
+            context=context,
+            audit=audit,
+            leaving=leaving_filter,
+        )
+        result.add(outcome)
+        if outcome == "pending":
+            result.pending_salesforce += 1
+    audit_repo.add_records(session, audit)
+    if scope.tracker is not None:
+        for outcome, n in result.counts.items():
+            name = "updated" if outcome == "pending" else outcome
+            scope.tracker.count(mr.sobject, FlowDirection.INBOUND, name, n)
+    return result
+
+
+def _apply_one(
+    session: Session,
+    scope: InboundScope,
+    version: RecordVersion,
+    *,
+    record: Mapping[str, Any],
+    pair: SyncPair | None,
+    by_platform: Mapping[str, SyncPair],
+    platform_records: Mapping[str, Record],
+    reviews: Mapping[int, SyncReview],
+    errors: Mapping[str, str] | None,
+    context: MappingContext,
+    audit: list[SyncRecord],
+    leaving: bool,
+) -> str:
+    mr = scope.mapping_run
+    platform_id: str | None = None
+    if pair is None and version.counterpart_id:
+        claimed = by_platform.get(version.counterpart_id)
+        if claimed is not None and claimed.salesforce_id not in (None, version.id):
+            # A deleted-and-recreated Salesforce record still naming this platform
+            # record; the platform record has its own counterpart.
+            return "skipped"
+        if claimed is not None:
+            pair = claimed  # our create whose answer was lost: adopt the record
+        elif version.counterpart_id in platform_records:
+            platform_id = version.counterpart_id
+    if pair is None and version.deleted:
+        return "skipped"  # never synced, and gone (or filtered out) in Salesforce
+    state: SyncState | None = pair_state(pair) if pair is not None else None
+    if state is not None and state.salesforce_id is None:
+        state = replace(state, salesforce_id=version.id)
+    if errors:
+        return _fail(session, scope, version, pair, errors, audit)
+    if state is not None:
+        version = _fill_uncarried(version, state, mr)
+    review = reviews.get(pair.id) if pair is not None else None
+    if (
+        state is not None
+        and review is None
+        and not scope.force
+        and not state.pending
+        and not state.held
+        and state.held_delete is None
+        and is_salesforce_echo(incoming=version, state=state, rules=mr.rules)
+    ):
+        store_state(
+            session,
+            pair=pair,
+            state=acknowledge_echo(state, version),
+            tenant_id=scope.tenant_id,
+            mapping_id=mr.id,
+            platform_entity=mr.entity_name,
+            needs_outbound=bool(pair is not None and pair.needs_outbound),
+            in_review=False,
+            inbound=True,
+        )
+        return "unchanged"
+    if state is not None:
+        platform_id = state.platform_id
+    existing = platform_records.get(platform_id) if platform_id else None
+    platform_version = _platform_version(mr, existing, counterpart=pair)
+    if platform_version is not None and platform_version[1]:
+        return _fail(session, scope, version, pair, platform_version[1], audit)
+    field_decisions, delete_decision = decisions_of(review) if review else ({}, None)
+    plan = merge_record(
+        rules=mr.rules,
+        base=state,
+        platform=platform_version[0] if platform_version else None,
+        salesforce=version,
+        field_decisions=field_decisions,
+        delete_decision=delete_decision,
+    )
+    needs_salesforce = plan.salesforce.action is not WriteAction.NONE or plan.link_salesforce
+    written = apply_platform_side(
+        session,
+        tenant_id=scope.tenant_id,
+        run_id=scope.run_id,
+        mapping_run=mr,
+        plan=plan,
+        sf_record=record,
+        existing=existing,
+        context=context,
+        salesforce_pending=needs_salesforce,
+    )
+    if written.error is not None:
+        return _fail(session, scope, version, pair, {"platform": written.error}, audit)
+    was_in_review = pair is not None and pair.in_review
+    to_store = plan.pending_state if needs_salesforce else plan.state
+    if to_store is not None and to_store.platform_id is None and written.platform_id:
+        to_store = replace(to_store, platform_id=written.platform_id)
+    stored = store_state(
+        session,
+        pair=pair,
+        state=to_store,
+        tenant_id=scope.tenant_id,
+        mapping_id=mr.id,
+        platform_entity=mr.entity_name,
+        needs_outbound=needs_salesforce,
+        in_review=plan.needs_review,
+        inbound=True,
+    )
+    if review is not None:
+        applied_decisions(session, review, now=scope.now)
+    if stored is not None and plan.needs_review:
+        hold_for_review(
+            session,
+            tenant_id=scope.tenant_id,
+            mapping_run=mr,
+            pair=stored,
+            plan=plan,
+            now=scope.now,
+        )
+    elif stored is not None and was_in_review:
+        close_review(session, tenant_id=scope.tenant_id, pair_id=stored.id, now=scope.now)
+    _mark_record(session, existing, written.platform_id, scope, mr, version, needs_salesforce)
+    settle_failure(
+        session,
+        tenant_id=scope.tenant_id,
+        mapping_id=mr.id,
+        direction="inbound",
+        record_key=version.id,
+        now=scope.now,
+    )
+    return _audit_plan(scope, version, plan, written.operation, written.platform_id, audit, leaving)
+
+
+def _fill_uncarried(version: RecordVersion, state: SyncState, mr: MappingRun) -> RecordVersion:
+    """A pushed record may carry only some fields: the others are unchanged since the base."""
+    missing = {
+        name: state.values[name]
+        for name in mr.codec.fields
+        if name not in version.values and name in state.values
+    }
+    if not missing:
+        return version
+    return replace(version, values={**version.values, **missing})
+
+
+def _platform_version(
+    mr: MappingRun, record: Record | None, *, counterpart: SyncPair | None
+) -> tuple[RecordVersion, dict[str, str]] | None:
+    if record is None:
+        return None
+    deleted = record.deleted_at is not None
+    return mr.codec.platform_version(
+        record_id=record.id,
+        data=record.data,
+        counterpart_id=counterpart.salesforce_id if counterpart is not None else None,
+        modified_at=record.deleted_at if deleted else record.updated_at,
+        deleted=deleted,
+    )
+
+
+def _mark_record(
+    session: Session,
+    existing: Record | None,
+    platform_id: str | None,
+    scope: InboundScope,
+    mr: MappingRun,
+    version: RecordVersion,
+    pending: bool,
+) -> None:
+    """Show the link and the sync status on the platform record (API, R-D2)."""
+    record = existing
+    if record is None and platform_id:
+        record = records_repo.get_record(
+            session,
+            tenant_id=scope.tenant_id,
+            entity_type=mr.entity_name,
+            record_id=platform_id,
+            include_deleted=True,
+        )
+    if record is None or record.deleted_at is not None or version.deleted:
+        return
+    status = "pending" if pending else "synced"
+    salesforce_id = None
+    if record.salesforce_id is None:
+        taken = records_repo.get_record_by_salesforce_id(
+            session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, salesforce_id=version.id
+        )
+        salesforce_id = version.id if taken is None else None
+    if record.sync_status != status or salesforce_id is not None:
+        records_repo.set_sync_state(
+            session, record, sync_status=status, salesforce_id=salesforce_id
+        )
+
+
+def _fail(
+    session: Session,
+    scope: InboundScope,
+    version: RecordVersion,
+    pair: SyncPair | None,
+    problems: Mapping[str, str],
+    audit: list[SyncRecord],
+) -> str:
+    mr = scope.mapping_run
+    message = "; ".join(f"{label}: {text}" for label, text in problems.items())
+    error = MappingDataError(message)
+    register_failure(
+        session,
+        tenant_id=scope.tenant_id,
+        mapping_run=mr,
+        direction="inbound",
+        platform_id=pair.platform_id if pair is not None else None,
+        salesforce_id=version.id,
+        operation="update" if pair is not None else "create",
+        payload=dict(version.values),
+        error=error,
+        run_id=scope.run_id,
+        strategy=scope.strategy,
+        now=scope.now,
+        rng=scope.rng,
+    )
+    audit.append(
+        audit_row(
+            tenant_id=scope.tenant_id,
+            run_id=scope.run_id,
+            direction="inbound",
+            mapping_id=mr.id,
+            salesforce_object=mr.sobject,
+            platform_entity=mr.entity_name,
+            platform_id=pair.platform_id if pair is not None else None,
+            salesforce_id=version.id,
+            operation="update" if pair is not None else "create",
+            outcome="failed",
+            source=scope.source,
+            error=error,
+            at=scope.now,
+        )
+    )
+    return "failed"
+
+
+def _audit_plan(
+    scope: InboundScope,
+    version: RecordVersion,
+    plan: SyncPlan,
+    operation: str,
+    platform_id: str | None,
+    audit: list[SyncRecord],
+    leaving: bool,
+) -> str:
+    mr = scope.mapping_run
+
+    def row(op: str, outcome: str, changes: Sequence[Any] = (), message: str = "") -> None:
+        audit.append(
+            audit_row(
+                tenant_id=scope.tenant_id,
+                run_id=scope.run_id,
+                direction="inbound",
+                mapping_id=mr.id,
+                salesforce_object=mr.sobject,
+                platform_entity=mr.entity_name,
+                platform_id=platform_id,
+                salesforce_id=version.id,
+                operation=op,
+                outcome=outcome,
+                source=scope.source,
+                changes=changes,
+                message=message,
+                at=scope.now,
+            )
+        )
+
+    if plan.needs_review:
+        held = ", ".join(c.field for c in plan.held_conflicts) or "delete"
+        row("review", "held", message=f"held for review: {held}")
+    if operation != "none":
+        note = "left the Salesforce filter" if leaving else ""
+        row(operation, "succeeded", plan.platform.changes, note)
+    elif plan.state is not None and plan.state.detached and version.deleted:
+        row("detach", "succeeded", message="deleted in Salesforce; the link is cut")
+    if plan.needs_review:
+        return "held"
+    needs_salesforce = plan.salesforce.action is not WriteAction.NONE or plan.link_salesforce
+    if operation in ("create", "restore"):
+        return "created"
+    if operation in ("delete", "archive"):
+        return "deleted"
+    if operation == "update":
+        return "updated"
+    if needs_salesforce:
+        return "pending"
+    conflicts_settled = any(c.winner is Side.SALESFORCE for c in plan.conflicts)
+    return "updated" if conflicts_settled else "unchanged"

@@ -1,0 +1,88 @@
+"""Salesforce records as the inbound merge needs them: canonical versions with the
+links their references need, and platform values for the fields a plan writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.mapping import MappingContext, map_to_platform
+from crmbridge.domain.mapping.conditions import read_path
+from crmbridge.domain.mapping.values import is_blank
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.sync.canonical import CanonicalKind
+from crmbridge.sync.context import MappingRun
+
+
+def reference_links(
+    session: Session,
+    *,
+    tenant_id: str,
+    mapping_run: MappingRun,
+    records: Sequence[Mapping[str, Any]],
+    mapping_ids_by_object: Mapping[str, Collection[str]],
+) -> dict[tuple[str, str], str]:
+    """Known links for the references a page of Salesforce records carries.
+
+    A parent created in Salesforce is paired before its external id is stamped, so
+    ``Parent.Platform_Id__c`` may still be empty; the pair knows the link.
+
+    Returns:
+        ``(object, platform id) → Salesforce id``, as ``MappingContext.links`` wants it.
+    """
+    links: dict[tuple[str, str], str] = {}
+    for field in mapping_run.codec.fields.values():
+        if field.kind is not CanonicalKind.REFERENCE or field.reference is None:
+            continue
+        target = field.reference.object_name
+        mapping_ids = mapping_ids_by_object.get(target, ())
+        ids = {
+            str(value)
+            for record in records
+            if not is_blank(value := read_path(record, field.name, case_sensitive=False))
+        }
+        if not ids or not mapping_ids:
+            continue
+        found = pairs_repo.linked_platform_ids(
+            session, tenant_id=tenant_id, mapping_ids=mapping_ids, salesforce_ids=ids
+        )
+        for salesforce_id, platform_id in found.items():
+            links[(target, platform_id)] = salesforce_id
+    return links
+
+
+def with_links(context: MappingContext, links: Mapping[tuple[str, str], str]) -> MappingContext:
+    """The context with more known links."""
+    if not links:
+        return context
+    return replace(context, links={**context.links, **links})
+
+
+def platform_payload(
+    mapping_run: MappingRun,
+    sf_record: Mapping[str, Any],
+    *,
+    changed: set[str] | None,
+    context: MappingContext,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The platform values to write for the canonical fields ``changed`` (all: ``None``).
+
+    Args:
+        mapping_run: the mapping.
+        sf_record: the Salesforce record (REST JSON) the values come from.
+        changed: canonical fields the plan writes on the platform; ``None`` for a create.
+        context: the mapping context (links, time zone).
+
+    Returns:
+        The platform values and the field errors, by field mapping label.
+    """
+    sources = mapping_run.codec.inbound_sources(changed)
+    if not sources:
+        return {}, {}
+    mapping = replace(mapping_run.active.mapping, fields=tuple(sources), salesforce_filter=None)
+    mapped = map_to_platform(sf_record, mapping, context=context)
+    return dict(mapped.values), mapped.errors

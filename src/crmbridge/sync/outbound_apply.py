@@ -1,0 +1,486 @@
+"""Write platform records to Salesforce: merge, store the pending state, send, confirm.
+
+For a set of platform records (from the change log, unconfirmed pairs, due retries):
+
+1. One transaction: map each record to canonical values, merge it against its pair's
+   base without reading Salesforce (:func:`plan_outbound_record`), and store the
+   ``pending_state`` of every pair that gets a Salesforce write (a new pair for a record
+   never synced), so a crash from here on re-plans the same writes.
+2. Order and batch every write of the set (:func:`plan_outbound_writes`: links first,
+   parents before children, collections of 200, Bulk API 2.0 above the threshold) and
+   send batch after batch; a record whose earlier write failed sends nothing more (an
+   upsert after a failed link stamp would duplicate the record), and a child whose
+   parent failed in this set waits for it.
+3. One transaction per batch: a record whose writes all succeeded gets its confirmed
+   state (with the Salesforce id of a create), a settled failure and audit rows; a
+   failed one gets a retry time or a dead letter with Salesforce's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.errors import CrmError, RetryableError
+from crmbridge.domain.sync import (
+    FlowDirection,
+    RecordWrite,
+    RetryAction,
+    SyncPlan,
+    SyncState,
+    WriteAction,
+    WriteBatch,
+    WriteOperation,
+    plan_outbound_record,
+    plan_outbound_writes,
+    salesforce_record_writes,
+)
+from crmbridge.store.models import Record
+from crmbridge.store.repositories import records as records_repo
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.repositories import sync_platform
+from crmbridge.store.repositories import sync_records as audit_repo
+from crmbridge.store.sync_models import SyncPair, SyncRecord
+from crmbridge.sync.audit import audit_row
+from crmbridge.sync.context import MappingRun
+from crmbridge.sync.failures import MappingDataError, register_failure, settle_failure
+from crmbridge.sync.reviews import hold_for_review
+from crmbridge.sync.run_state import RunState
+from crmbridge.sync.state import pair_state, state_to_json, store_state
+from crmbridge.sync.writer import BatchWriter, WriteResult
+
+
+class ParentNotSynced(RetryableError):
+    """The record's parent failed to sync in the same run; the record waits for it."""
+
+    advice = "Nothing to do once the parent syncs; fix the parent record if it keeps failing."
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboundItem:
+    """One platform record to bring to Salesforce under one mapping."""
+
+    mapping_run: MappingRun
+    platform_id: str
+    #: Change-log entries it settles.
+    seqs: tuple[int, ...] = ()
+    #: ``outbound``, ``retry``, ``specific`` … (the audit rows' source).
+    source: str = "outbound"
+
+
+@dataclass
+class _Planned:
+    item: OutboundItem
+    plan: SyncPlan
+    pending: SyncState
+    writes: tuple[RecordWrite, ...]
+    done: int = 0
+    salesforce_id: str | None = None
+    created: bool = False
+    error: CrmError | None = None
+    results: list[WriteResult] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.error is not None or self.done == len(self.writes)
+
+
+def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
+    """Bring a set of platform records to Salesforce (see the module docstring)."""
+    if not items:
+        return
+    planned = _plan(rs, items)
+    if not planned:
+        return
+    by_key = {(p.item.mapping_run.sobject, p.item.platform_id): p for p in planned}
+    references = [r for mr in rs.mapping_runs for r in mr.codec.reference_fields()]
+    plan = plan_outbound_writes(
+        [w for p in planned for w in p.writes],
+        references=references,
+        settings=rs.settings.outbound_settings(now=rs.now()),
+    )
+    writer = BatchWriter(
+        rs.client,
+        codecs={mr.sobject: mr.codec for mr in rs.mapping_runs},
+        find_links=lambda target, ids: _links(rs, target, ids),
+    )
+    for batch in plan.batches:
+        rs.check_budget(6 if batch.api.value == "bulk" else 1)
+        sendable, waiting = _split(batch, by_key)
+        results = writer.write(sendable) if sendable.writes else []
+        with rs.session_factory.begin() as session:
+            audit: list[SyncRecord] = []
+            for write, error in waiting:
+                _fail(session, rs, by_key[(write.object, write.platform_id)], error, audit)
+            for result in results:
+                entry = by_key[(result.write.object, result.write.platform_id)]
+                _take(session, rs, entry, result, audit)
+            audit_repo.add_records(session, audit)
+        rs.tracker.doing(f"{batch.object}: sent {len(batch.writes)} records to Salesforce")
+
+
+def _split(
+    batch: WriteBatch, by_key: Mapping[tuple[str, str], _Planned]
+) -> tuple[WriteBatch, list[tuple[RecordWrite, CrmError]]]:
+    """The writes to send now, and those held back (their record or parent failed)."""
+    failed = {key for key, p in by_key.items() if p.error is not None}
+    sendable: list[RecordWrite] = []
+    waiting: list[tuple[RecordWrite, CrmError]] = []
+    for write in batch.writes:
+        entry = by_key[(write.object, write.platform_id)]
+        if entry.error is not None:
+            continue  # already failed: nothing more of this record is sent
+        parent = next(
+            (r for r in write.references if (r.target_object, r.external_id) in failed), None
+        )
+        if parent is not None:
+            waiting.append(
+                (
+                    write,
+                    ParentNotSynced(
+                        f"the parent {parent.target_object} {parent.external_id} "
+                        "failed to sync; this record is retried after it"
+                    ),
+                )
+            )
+        else:
+            sendable.append(write)
+    return replace(batch, writes=tuple(sendable)), waiting
+
+
+def _links(rs: RunState, target: str, platform_ids: Sequence[str]) -> Mapping[str, str]:
+    mapping_ids = rs.mapping_ids_by_object().get(target, [])
+    with rs.session_factory() as session:
+        return pairs_repo.linked_salesforce_ids(
+            session, tenant_id=rs.tenant_id, mapping_ids=mapping_ids, platform_ids=platform_ids
+        )
+
+
+# --- step 1: merge and store pending states ---------------------------------------------------
+
+
+def _plan(rs: RunState, items: Sequence[OutboundItem]) -> list[_Planned]:
+    planned: list[_Planned] = []
+    groups: dict[str, list[OutboundItem]] = {}
+    for item in items:
+        groups.setdefault(item.mapping_run.id, []).append(item)
+    with rs.session_factory.begin() as session:
+        for group in groups.values():
+            planned.extend(_plan_group(session, rs, group))
+    return planned
+
+
+def _plan_group(session: Session, rs: RunState, items: list[OutboundItem]) -> list[_Planned]:
+    mr = items[0].mapping_run
+    ids = {i.platform_id for i in items}
+    pairs = pairs_repo.pairs_by_platform_id(
+        session, tenant_id=rs.tenant_id, mapping_id=mr.id, platform_ids=ids
+    )
+    records = sync_platform.records_by_ids(
+        session, tenant_id=rs.tenant_id, entity_type=mr.entity_name, record_ids=ids
+    )
+    planned: list[_Planned] = []
+    audit: list[SyncRecord] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.platform_id in seen:
+            continue
+        seen.add(item.platform_id)
+        entry = _plan_one(
+            session, rs, item, pairs.get(item.platform_id), records.get(item.platform_id), audit
+        )
+        if entry is not None:
+            planned.append(entry)
+    audit_repo.add_records(session, audit)
+    return planned
+
+
+def _plan_one(
+    session: Session,
+    rs: RunState,
+    item: OutboundItem,
+    pair: SyncPair | None,
+    record: Record | None,
+    audit: list[SyncRecord],
+) -> _Planned | None:
+    mr = item.mapping_run
+    if record is None and pair is None:
+        return None
+    live = record is not None and record.deleted_at is None
+    if live and not mr.active.mapping.accepts_platform_record(record.data):  # type: ignore[union-attr]
+        _settle_pair(session, pair)
+        rs.tracker.count(mr.sobject, FlowDirection.OUTBOUND, "skipped")
+        return None
+    state = pair_state(pair) if pair is not None else None
+    version = None
+    if record is not None:
+        deleted = record.deleted_at is not None
+        version, errors = mr.codec.platform_version(
+            record_id=record.id,
+            data=record.data,
+            counterpart_id=state.salesforce_id if state is not None else None,
+            modified_at=record.deleted_at if deleted else record.updated_at,
+            deleted=deleted,
+        )
+        if errors:
+            message = "; ".join(f"{label}: {text}" for label, text in errors.items())
+            _register(session, rs, item, state, MappingDataError(message), {}, "update", audit)
+            return None
+    plan = plan_outbound_record(rules=mr.rules, base=state, platform=version)
+    writes = salesforce_record_writes(
+        plan,
+        object=mr.sobject,
+        platform_id=item.platform_id,
+        salesforce_id=state.salesforce_id if state is not None else None,
+        change_seqs=item.seqs,
+    )
+    if not writes:
+        stored = pair
+        if pair is not None and (
+            plan.state is None
+            or pair.needs_outbound
+            or pair.in_review != plan.needs_review
+            or state_to_json(plan.state) != pair.state
+        ):
+            stored = store_state(
+                session,
+                pair=pair,
+                state=plan.state,
+                tenant_id=rs.tenant_id,
+                mapping_id=mr.id,
+                platform_entity=mr.entity_name,
+                needs_outbound=False,
+                in_review=plan.needs_review,
+                inbound=False,
+            )
+        if stored is not None and plan.needs_review:
+            hold_for_review(
+                session,
+                tenant_id=rs.tenant_id,
+                mapping_run=mr,
+                pair=stored,
+                plan=plan,
+                now=rs.now(),
+            )
+        outcome = "held" if plan.needs_review else "unchanged"
+        rs.tracker.count(mr.sobject, FlowDirection.OUTBOUND, outcome)
+        return None
+    pending = plan.pending_state or state
+    assert pending is not None
+    store_state(
+        session,
+        pair=pair,
+        state=pending,
+        tenant_id=rs.tenant_id,
+        mapping_id=mr.id,
+        platform_entity=mr.entity_name,
+        needs_outbound=True,
+        in_review=plan.needs_review,
+        inbound=False,
+    )
+    return _Planned(item=item, plan=plan, pending=pending, writes=writes)
+
+
+def _settle_pair(session: Session, pair: SyncPair | None) -> None:
+    if pair is not None and pair.needs_outbound:
+        pair.needs_outbound = False
+        session.flush()
+
+
+# --- step 3: take the results ----------------------------------------------------------------
+
+
+def _take(
+    session: Session, rs: RunState, entry: _Planned, result: WriteResult, audit: list[SyncRecord]
+) -> None:
+    if not result.success:
+        assert result.error is not None
+        entry.results.append(result)
+        _fail(session, rs, entry, result.error, audit, body=result.body)
+        return
+    entry.done += 1
+    entry.results.append(result)
+    if result.write.operation is WriteOperation.UPSERT and result.salesforce_id:
+        entry.salesforce_id = result.salesforce_id
+        entry.created = entry.created or bool(result.created)
+    if entry.finished:
+        _confirm(session, rs, entry, audit)
+
+
+def _confirm(session: Session, rs: RunState, entry: _Planned, audit: list[SyncRecord]) -> None:
+    item, mr = entry.item, entry.item.mapping_run
+    final = entry.plan.state
+    pair = _pair(session, rs, item)
+    if final is not None and entry.salesforce_id and final.salesforce_id is None:
+        final = replace(final, salesforce_id=entry.salesforce_id)
+    store_state(
+        session,
+        pair=pair,
+        state=final,
+        tenant_id=rs.tenant_id,
+        mapping_id=mr.id,
+        platform_entity=mr.entity_name,
+        needs_outbound=False,
+        in_review=entry.plan.needs_review,
+        inbound=False,
+    )
+    salesforce_id = (final.salesforce_id if final else None) or entry.pending.salesforce_id
+    _mark(session, rs, item, "synced", salesforce_id)
+    settle_failure(
+        session,
+        tenant_id=rs.tenant_id,
+        mapping_id=mr.id,
+        direction="outbound",
+        record_key=item.platform_id,
+        now=rs.now(),
+    )
+    outcome = "updated"
+    for result in entry.results:
+        operation = _operation(entry, result.write)
+        changes = entry.plan.salesforce.changes if operation in ("create", "update") else ()
+        audit.append(_audit(rs, item, salesforce_id, operation, "succeeded", changes=changes))
+        outcome = {"create": "created", "delete": "deleted", "link": "linked"}.get(
+            operation, "updated"
+        )
+    rs.tracker.count(mr.sobject, FlowDirection.OUTBOUND, outcome)
+
+
+def _fail(
+    session: Session,
+    rs: RunState,
+    entry: _Planned,
+    error: CrmError,
+    audit: list[SyncRecord],
+    *,
+    body: Mapping[str, object] | None = None,
+) -> None:
+    if entry.error is not None:
+        return
+    entry.error = error
+    state = entry.pending
+    if entry.salesforce_id and state.salesforce_id is None:
+        # The create succeeded before a later write failed: keep the new id.
+        state = replace(state, salesforce_id=entry.salesforce_id)
+    operation = _operation(entry, entry.writes[min(entry.done, len(entry.writes) - 1)])
+    _register(session, rs, entry.item, state, error, body or {}, operation, audit)
+
+
+def _register(
+    session: Session,
+    rs: RunState,
+    item: OutboundItem,
+    state: SyncState | None,
+    error: CrmError,
+    body: Mapping[str, object],
+    operation: str,
+    audit: list[SyncRecord],
+) -> None:
+    mr = item.mapping_run
+    decision = register_failure(
+        session,
+        tenant_id=rs.tenant_id,
+        mapping_run=mr,
+        direction="outbound",
+        platform_id=item.platform_id,
+        salesforce_id=state.salesforce_id if state is not None else None,
+        operation=operation,
+        payload=body,
+        error=error,
+        run_id=rs.run_id,
+        strategy=rs.settings.retry_strategy(),
+        now=rs.now(),
+        rng=rs.options.rng,
+    )
+    pair = _pair(session, rs, item)
+    if state is not None and pair is not None:
+        store_state(
+            session,
+            pair=pair,
+            state=state,
+            tenant_id=rs.tenant_id,
+            mapping_id=mr.id,
+            platform_entity=mr.entity_name,
+            needs_outbound=decision.action is RetryAction.RETRY,
+            in_review=pair.in_review,
+            inbound=False,
+        )
+    _mark(session, rs, item, "failed", None)
+    outcome = "retrying" if decision.action is RetryAction.RETRY else "failed"
+    salesforce_id = state.salesforce_id if state is not None else None
+    audit.append(_audit(rs, item, salesforce_id, operation, outcome, error=error))
+    rs.tracker.count(mr.sobject, FlowDirection.OUTBOUND, "failed")
+    if decision.action is RetryAction.PAUSE:
+        rs.problems.append(f"{mr.label} paused: {error}")
+
+
+def _pair(session: Session, rs: RunState, item: OutboundItem) -> SyncPair | None:
+    return pairs_repo.pairs_by_platform_id(
+        session,
+        tenant_id=rs.tenant_id,
+        mapping_id=item.mapping_run.id,
+        platform_ids=[item.platform_id],
+    ).get(item.platform_id)
+
+
+def _mark(
+    session: Session, rs: RunState, item: OutboundItem, status: str, salesforce_id: str | None
+) -> None:
+    record = records_repo.get_record(
+        session,
+        tenant_id=rs.tenant_id,
+        entity_type=item.mapping_run.entity_name,
+        record_id=item.platform_id,
+    )
+    if record is None:
+        return
+    new_id = None
+    if salesforce_id and record.salesforce_id is None:
+        taken = records_repo.get_record_by_salesforce_id(
+            session,
+            tenant_id=rs.tenant_id,
+            entity_type=item.mapping_run.entity_name,
+            salesforce_id=salesforce_id,
+        )
+        new_id = salesforce_id if taken is None else None
+    if record.sync_status != status or new_id is not None:
+        records_repo.set_sync_state(session, record, sync_status=status, salesforce_id=new_id)
+
+
+def _operation(entry: _Planned, write: RecordWrite) -> str:
+    if write.operation is WriteOperation.LINK:
+        return "link"
+    if write.operation is WriteOperation.DELETE:
+        return "delete"
+    creating = entry.plan.salesforce.action is WriteAction.CREATE or entry.created
+    return "create" if creating else "update"
+
+
+def _audit(
+    rs: RunState,
+    item: OutboundItem,
+    salesforce_id: str | None,
+    operation: str,
+    outcome: str,
+    *,
+    changes: Sequence[object] = (),
+    error: CrmError | None = None,
+) -> SyncRecord:
+    mr = item.mapping_run
+    return audit_row(
+        tenant_id=rs.tenant_id,
+        run_id=rs.run_id,
+        direction="outbound",
+        mapping_id=mr.id,
+        salesforce_object=mr.sobject,
+        platform_entity=mr.entity_name,
+        platform_id=item.platform_id,
+        salesforce_id=salesforce_id,
+        operation=operation,
+        outcome=outcome,
+        source=item.source,
+        changes=changes,  # type: ignore[arg-type]
+        error=error,
+        at=rs.now(),
+    )
