@@ -58,6 +58,11 @@ def tenant_state(session: Session, *, tenant_id: str, lock: bool = False) -> Syn
     return row
 
 
+def peek_tenant_state(session: Session, *, tenant_id: str) -> SyncTenantState | None:
+    """The tenant's row, if it exists (never creates one)."""
+    return session.get(SyncTenantState, tenant_id)
+
+
 def set_outbound_seq(session: Session, *, tenant_id: str, seq: int) -> None:
     """Move the outbound cursor forward (never back)."""
     row = tenant_state(session, tenant_id=tenant_id)
