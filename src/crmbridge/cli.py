@@ -12,6 +12,7 @@ from crmbridge.connections.cli import connect_command, connection_app, secrets_a
 from crmbridge.emulator.cli import emulator_command
 from crmbridge.services.cli import apikey_app, tenant_app, user_app
 from crmbridge.store.cli import db_app
+from crmbridge.sync.cli import sync_command
 from crmbridge.web.cli import serve
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(apikey_app, name="apikey")
 app.command("connect")(connect_command)
 app.add_typer(connection_app, name="connection")
 app.add_typer(secrets_app, name="secrets")
+app.command("sync")(sync_command)
 
 
 def main() -> None:
