@@ -111,22 +111,12 @@ def apply_salesforce_records(
     result = InboundResult()
     if not records:
         return result
-    links = reference_links(
-        session,
-        tenant_id=scope.tenant_id,
-        mapping_run=mr,
-        records=records,
-        mapping_ids_by_object=scope.mapping_ids_by_object,
-    )
-    context = with_links(scope.context, links)
+    context = _with_links(session, scope, scope.context, records)
     by_id: dict[str, Mapping[str, Any]] = {}
     versions: list[RecordVersion] = []
     errors: dict[str, dict[str, str]] = {}
     for record in records:
-        version, problems = mr.codec.salesforce_version(record, context=context)
-        leaves = leaving_filter or not mr.active.mapping.accepts_salesforce_record(record)
-        if leaves:
-            version = replace(version, deleted=True)
+        version, problems = _version(scope, record, context, leaving_filter)
         by_id[version.id] = record
         versions.append(version)
         if problems:
@@ -153,24 +143,41 @@ def apply_salesforce_records(
         )
     }
     audit: list[SyncRecord] = []
-    for version in fresh:
-        outcome = _apply_one(
-            session,
-            scope,
-            version,
-            record=by_id[version.id],
-            pair=pairs.get(version.id),
-            by_platform=by_platform,
-            platform_records=platform_records,
-            reviews=reviews,
-            errors=errors.get(version.id),
-            context=context,
-            audit=audit,
-            leaving=leaving_filter,
-        )
-        result.add(outcome)
-        if outcome == "pending":
-            result.pending_salesforce += 1
+    pending = fresh
+    while pending:
+        # A record whose parent arrives in the same batch (an Account hierarchy) waits
+        # until the parent is paired, then its references are read again.
+        waiting = [v for v in pending if v.id in errors]
+        ready = [v for v in pending if v.id not in errors]
+        last_round = not ready
+        for version in pending if last_round else ready:
+            outcome = _apply_one(
+                session,
+                scope,
+                version,
+                record=by_id[version.id],
+                pair=pairs.get(version.id),
+                by_platform=by_platform,
+                platform_records=platform_records,
+                reviews=reviews,
+                errors=errors.get(version.id),
+                context=context,
+                audit=audit,
+                leaving=leaving_filter,
+            )
+            result.add(outcome)
+            if outcome == "pending":
+                result.pending_salesforce += 1
+        if last_round or not waiting:
+            break
+        context = _with_links(session, scope, context, [by_id[v.id] for v in waiting])
+        pending = []
+        for version in waiting:
+            again, problems = _version(scope, by_id[version.id], context, leaving_filter)
+            errors.pop(version.id, None)
+            if problems:
+                errors[version.id] = problems
+            pending.append(again)
     audit_repo.add_records(session, audit)
     if scope.tracker is not None:
         for outcome, n in result.counts.items():
@@ -304,6 +311,35 @@ def _apply_one(
         now=scope.now,
     )
     return _audit_plan(scope, version, plan, written.operation, written.platform_id, audit, leaving)
+
+
+def _with_links(
+    session: Session,
+    scope: InboundScope,
+    context: MappingContext,
+    records: Sequence[Mapping[str, Any]],
+) -> MappingContext:
+    links = reference_links(
+        session,
+        tenant_id=scope.tenant_id,
+        mapping_run=scope.mapping_run,
+        records=records,
+        mapping_ids_by_object=scope.mapping_ids_by_object,
+    )
+    return with_links(context, links)
+
+
+def _version(
+    scope: InboundScope,
+    record: Mapping[str, Any],
+    context: MappingContext,
+    leaving_filter: bool,
+) -> tuple[RecordVersion, dict[str, str]]:
+    mr = scope.mapping_run
+    version, problems = mr.codec.salesforce_version(record, context=context)
+    if leaving_filter or not mr.active.mapping.accepts_salesforce_record(record):
+        version = replace(version, deleted=True)
+    return version, problems
 
 
 def _fill_uncarried(version: RecordVersion, state: SyncState, mr: MappingRun) -> RecordVersion:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from crmbridge.domain.mapping import MappingContext, map_to_platform
 from crmbridge.domain.mapping.conditions import read_path
+from crmbridge.domain.mapping.transforms import Reference
 from crmbridge.domain.mapping.values import is_blank
 from crmbridge.store.repositories import sync_pairs as pairs_repo
-from crmbridge.sync.canonical import CanonicalKind
 from crmbridge.sync.context import MappingRun
 
 
@@ -35,17 +35,19 @@ def reference_links(
         ``(object, platform id) → Salesforce id``, as ``MappingContext.links`` wants it.
     """
     links: dict[tuple[str, str], str] = {}
-    for field in mapping_run.codec.fields.values():
-        if field.kind is not CanonicalKind.REFERENCE or field.reference is None:
-            continue
-        target = field.reference.object_name
+    wanted: dict[str, set[str]] = {}
+    for field in mapping_run.active.mapping.inbound_fields():
+        for step in field.steps:
+            if not isinstance(step, Reference) or not field.salesforce_fields:
+                continue
+            name = field.salesforce_fields[0]
+            for record in records:
+                value = read_path(record, name, case_sensitive=False)
+                if not is_blank(value):
+                    wanted.setdefault(step.object_name, set()).add(str(value))
+    for target, ids in wanted.items():
         mapping_ids = mapping_ids_by_object.get(target, ())
-        ids = {
-            str(value)
-            for record in records
-            if not is_blank(value := read_path(record, field.name, case_sensitive=False))
-        }
-        if not ids or not mapping_ids:
+        if not mapping_ids:
             continue
         found = pairs_repo.linked_platform_ids(
             session, tenant_id=tenant_id, mapping_ids=mapping_ids, salesforce_ids=ids

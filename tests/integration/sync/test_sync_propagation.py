@@ -1,0 +1,163 @@
+"""Creates, updates and deletes on each side reach the other (R-S1, R-S3, R-S5), against
+the emulated org over HTTPS and the store under test."""
+
+from __future__ import annotations
+
+from crmbridge.sync.runs import RunKind
+from crmbridge.sync.testing import SyncWorld
+
+
+def _contact(world: SyncWorld, platform_id: str) -> dict[str, object]:
+    (record,) = world.query(
+        "SELECT Id, FirstName, LastName, Email, Phone, Title, Platform_Id__c "
+        f"FROM Contact WHERE Platform_Id__c = '{platform_id}'"
+    )
+    return record
+
+
+def test_a_member_created_updated_and_deleted_on_the_platform_reaches_salesforce(
+    sync_world: SyncWorld,
+) -> None:
+    mappings = sync_world.install()
+    sync_world.patch_mapping(mappings["Contact"], delete_policy="propagate")
+    member = sync_world.create(
+        "member", first_name="Ada", last_name="Lovelace", email="ada@example.org", phone="123"
+    )
+    first = sync_world.run()
+    assert first.status == "succeeded", first.error
+    contact = _contact(sync_world, member)
+    assert (contact["FirstName"], contact["LastName"], contact["Email"], contact["Phone"]) == (
+        "Ada",
+        "Lovelace",
+        "ada@example.org",
+        "123",
+    )
+    record = sync_world.record("member", member)
+    assert record is not None
+    assert (record.salesforce_id, record.sync_status) == (contact["Id"], "synced")
+
+    sync_world.update("member", member, title="Countess", phone="456")
+    assert sync_world.run().status == "succeeded"
+    contact = _contact(sync_world, member)
+    assert (contact["Title"], contact["Phone"]) == ("Countess", "456")
+
+    sync_world.delete("member", member)
+    assert sync_world.run().status == "succeeded"
+    gone = sync_world.query(
+        f"SELECT Id, IsDeleted FROM Contact WHERE Id = '{contact['Id']}'", include_deleted=True
+    )
+    assert gone[0]["IsDeleted"] is True
+
+
+def test_a_contact_created_updated_and_deleted_in_salesforce_reaches_the_platform(
+    sync_world: SyncWorld,
+) -> None:
+    mappings = sync_world.install()
+    sync_world.patch_mapping(mappings["Contact"], delete_policy="propagate")
+    with sync_world.salesforce() as sf:
+        contact_id = sf.create(
+            "Contact", {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@example.org"}
+        )
+    assert sync_world.run().status == "succeeded"
+    (member,) = sync_world.records("member")
+    assert (member.data["first_name"], member.data["email"]) == ("Grace", "grace@example.org")
+    assert member.salesforce_id == contact_id
+    # The engine stamped its platform id on the Contact, so later upserts reach it.
+    assert _contact(sync_world, member.id)["Id"] == contact_id
+
+    with sync_world.salesforce() as sf:
+        sf.update("Contact", contact_id, {"Title": "Rear Admiral"})
+    assert sync_world.run().status == "succeeded"
+    record = sync_world.record("member", member.id)
+    assert record is not None
+    assert record.data["title"] == "Rear Admiral"
+
+    with sync_world.salesforce() as sf:
+        sf.delete("Contact", contact_id)
+    assert sync_world.run().status == "succeeded"
+    record = sync_world.record("member", member.id)
+    assert record is not None
+    assert record.deleted_at is not None
+
+
+def test_an_organization_hierarchy_created_on_the_platform_keeps_its_parents(
+    sync_world: SyncWorld,
+) -> None:
+    sync_world.install()
+    root = sync_world.create("organization", name="Movement HQ")
+    region = sync_world.create("organization", name="North", parent_id=root)
+    local = sync_world.create("organization", name="North Town", parent_id=region)
+    summary = sync_world.run()
+    assert summary.status == "succeeded", summary.error
+    accounts = {
+        a["Platform_Id__c"]: a
+        for a in sync_world.query("SELECT Id, Name, ParentId, Platform_Id__c FROM Account")
+    }
+    assert accounts[region]["ParentId"] == accounts[root]["Id"]
+    assert accounts[local]["ParentId"] == accounts[region]["Id"]
+    assert accounts[root]["ParentId"] is None
+
+
+def test_an_account_hierarchy_created_in_salesforce_arrives_with_its_parents(
+    sync_world: SyncWorld,
+) -> None:
+    sync_world.install()
+    with sync_world.salesforce() as sf:
+        parent = sf.create("Account", {"Name": "Parent Co"})
+        child = sf.create("Account", {"Name": "Child Co", "ParentId": parent})
+        sf.create("Contact", {"FirstName": "Kim", "LastName": "Lee", "AccountId": child})
+    summary = sync_world.run()
+    assert summary.status == "succeeded", summary.error
+    orgs = {r.data["name"]: r for r in sync_world.records("organization")}
+    assert orgs["Child Co"].data["parent_id"] == orgs["Parent Co"].id
+    (member,) = sync_world.records("member")
+    assert member.data["organization_id"] == orgs["Child Co"].id
+    assert member.data["company"] == "Child Co"
+    # Both Accounts now carry their platform ids.
+    stamped = {
+        a["Id"]: a["Platform_Id__c"]
+        for a in sync_world.query("SELECT Id, Platform_Id__c FROM Account")
+    }
+    assert stamped == {parent: orgs["Parent Co"].id, child: orgs["Child Co"].id}
+
+
+def test_leads_sync_both_ways(sync_world: SyncWorld) -> None:
+    sync_world.install((("lead", "Lead"),))
+    lead = sync_world.create("lead", last_name="Curie", company="Radium Ltd", status="NEW")
+    with sync_world.salesforce() as sf:
+        sf.create("Lead", {"LastName": "Noether", "Company": "Algebra Inc", "Status": "Contacted"})
+    summary = sync_world.run()
+    assert summary.status == "succeeded", summary.error
+    leads = {
+        r["LastName"]: r
+        for r in sync_world.query("SELECT Id, LastName, Status, Company, Platform_Id__c FROM Lead")
+    }
+    assert leads["Curie"]["Platform_Id__c"] == lead
+    assert leads["Curie"]["Status"] == "New"
+    platform = {r.data["last_name"]: r for r in sync_world.records("lead")}
+    assert platform["Noether"].data["status"] == "CONTACTED"
+    assert platform["Noether"].data["company"] == "Algebra Inc"
+
+
+def test_a_second_run_with_nothing_new_writes_nothing(sync_world: SyncWorld) -> None:
+    sync_world.install()
+    sync_world.create("member", first_name="Ada", last_name="Lovelace")
+    with sync_world.salesforce() as sf:
+        sf.create("Contact", {"FirstName": "Grace", "LastName": "Hopper"})
+    assert sync_world.run().status == "succeeded"
+    sync_world.calls(reset=True)
+    again = sync_world.run()
+    assert again.status == "succeeded"
+    assert again.total("created") + again.total("updated") + again.total("linked") == 0
+    calls = sync_world.calls()["by_resource"]
+    # Only the polls (Account, Contact, and the Contact filter's leavers): no writes.
+    assert set(calls) <= {"queryAll"}, calls
+
+
+def test_a_full_resync_changes_nothing_when_both_sides_agree(sync_world: SyncWorld) -> None:
+    sync_world.install()
+    sync_world.create("member", first_name="Ada", last_name="Lovelace")
+    assert sync_world.run().status == "succeeded"
+    full = sync_world.run(RunKind.FULL)
+    assert full.status == "succeeded", full.error
+    assert full.total("created") + full.total("updated") == 0
