@@ -8,7 +8,9 @@ A Flow (HTTP Callout action) or an Apex trigger posts changed records to
     {"organization_id": "00D…", "object": "Contact",
      "records": [{"Id": "003…", "LastName": "Lovelace"}], "event_id": "optional"}
 
-or ``"ids": ["003…", …]`` instead of ``records`` when the sender only knows which
+Records are written as the REST API and Apex's ``JSON.serialize`` write them: fields,
+and parent records as nested objects (``"Account": {"Name": "Acme"}``). Or send
+``"ids": ["003…", …]`` instead of ``records`` when the sender only knows which
 records changed. The timestamp is Unix seconds; a request older or newer than the
 replay window (5 minutes) is refused, so a captured request cannot be replayed later,
 and signing the timestamp with the body means it cannot be changed. The signature
@@ -179,14 +181,31 @@ def _records(items: Any) -> tuple[tuple[str, dict[str, Any]], ...]:
         record_id = item.get("Id")
         if not isinstance(record_id, str) or not _SALESFORCE_ID.match(record_id):
             raise InvalidPayload(f"records[{index}] has no valid Id")
-        fields = {k: v for k, v in item.items() if k != "attributes"}  # JSON.serialize adds it
-        for name, value in fields.items():
-            if not _API_NAME.match(name):
-                raise InvalidPayload(f"records[{index}] has an invalid field name {name!r}")
-            if isinstance(value, dict | list):
-                raise InvalidPayload(
-                    f"records[{index}].{name}: only the object's own fields (strings, numbers, "
-                    "booleans, null) may be sent"
-                )
-        result.append((record_id, fields))
+        result.append((record_id, _fields(item, f"records[{index}]", depth=0)))
     return tuple(result)
+
+
+#: Parent relationships a record may carry, as SOQL allows (five levels up).
+MAX_PARENT_DEPTH = 5
+
+
+def _fields(item: dict[str, Any], where: str, *, depth: int) -> dict[str, Any]:
+    """A record's fields: scalars, and parent records (``"Account": {"Name": …}``) as
+    REST and Apex's ``JSON.serialize`` write them; ``attributes`` is dropped."""
+    fields: dict[str, Any] = {}
+    for name, value in item.items():
+        if name == "attributes":
+            continue
+        if not _API_NAME.match(name):
+            raise InvalidPayload(f"{where} has an invalid field name {name!r}")
+        if isinstance(value, dict):
+            if depth + 1 > MAX_PARENT_DEPTH:
+                raise InvalidPayload(f"{where}.{name}: parents nest at most 5 levels")
+            value = _fields(value, f"{where}.{name}", depth=depth + 1)
+        elif isinstance(value, list):
+            raise InvalidPayload(
+                f"{where}.{name}: lists (child records) cannot be sent; send the children's "
+                "own records"
+            )
+        fields[name] = value
+    return fields

@@ -204,13 +204,17 @@ def test_records_and_ids_payloads_are_read() -> None:
                     "Id": "003Hs00000AbCdEIAV",
                     "LastName": "X",
                     "Age__c": 3,
+                    "Account": {"attributes": {"type": "Account"}, "Name": "Acme"},
                 }
             ],
             event_id="evt-1",
         )
     )
     assert records.records == (
-        ("003Hs00000AbCdEIAV", {"Id": "003Hs00000AbCdEIAV", "LastName": "X", "Age__c": 3}),
+        (
+            "003Hs00000AbCdEIAV",
+            {"Id": "003Hs00000AbCdEIAV", "LastName": "X", "Age__c": 3, "Account": {"Name": "Acme"}},
+        ),
     )
     assert records.event_id == "evt-1"
     ids = parse_webhook_payload(_payload(ids=["003Hs00000AbCdE", "003Hs00000AbCdFIAV"]))
@@ -234,7 +238,14 @@ def test_records_and_ids_payloads_are_read() -> None:
         (_payload(ids=["x"]), r"ids\[0\] is not a Salesforce id"),
         (_payload(ids=["003Hs00000AbCdEIAV"] * 201), "at most 200"),
         (_payload(records=[{"LastName": "x"}]), "no valid Id"),
-        (_payload(records=[{"Id": "003Hs00000AbCdEIAV", "Account": {"Name": "x"}}]), "own fields"),
+        (_payload(records=[{"Id": "003Hs00000AbCdEIAV", "Contacts": [{"Id": "x"}]}]), "lists"),
+        (
+            _payload(
+                records=[{"Id": "003Hs00000AbCdEIAV", "A": {"B": {"C": {"D": {"E": {"F": {}}}}}}}]
+            ),
+            "at most 5 levels",
+        ),
+        (_payload(records=[{"Id": "003Hs00000AbCdEIAV", "Account": {"bad name": 1}}]), "Account"),
         (_payload(records=[{"Id": "003Hs00000AbCdEIAV", "bad name": 1}]), "invalid field name"),
         (_payload(ids=["003Hs00000AbCdEIAV"], event_id=""), "event_id"),
     ],
