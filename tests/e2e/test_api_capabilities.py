@@ -206,6 +206,28 @@ def test_revoked_key_stops_working_at_once(api: ApiWorld) -> None:
     assert api.client.get("/api/v1/me", headers=key_headers).status_code == 401
 
 
+def test_using_a_key_records_when_it_was_last_used(api: ApiWorld) -> None:
+    tenant = api.new_tenant()
+    admin = api.headers_for("CLIENT_ADMIN", tenant)
+    created = api.client.post(
+        "/api/v1/api-keys", json={"name": "host app", "role": "CLIENT_VIEWER"}, headers=admin
+    ).json()
+    [before] = [
+        k
+        for k in api.client.get("/api/v1/api-keys", headers=admin).json()
+        if k["id"] == created["id"]
+    ]
+    assert before["last_used_at"] is None
+    key_headers = {"Authorization": f"Bearer {created['key']}"}
+    assert api.client.get("/api/v1/me", headers=key_headers).status_code == 200
+    [after] = [
+        k
+        for k in api.client.get("/api/v1/api-keys", headers=admin).json()
+        if k["id"] == created["id"]
+    ]
+    assert after["last_used_at"] is not None
+
+
 def test_ip_allow_list_limits_where_a_key_works(api: ApiWorld) -> None:
     tenant = api.new_tenant()
     inside = api.key_for("CLIENT_STAFF", tenant, allowed_ips=["127.0.0.0/8"])

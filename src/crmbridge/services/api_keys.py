@@ -8,6 +8,7 @@ import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -157,14 +158,24 @@ def authenticate_api_key(session: Session, secret: str, *, client_ip: str | None
         raise AuthenticationFailed("Invalid API key.")
     if key.allowed_ips and not _ip_allowed(client_ip, key.allowed_ips):
         raise Forbidden("This API key may not be used from your IP address.")
-    now = utcnow()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > (
-        LAST_USED_RESOLUTION_SECONDS
-    ):
-        key.last_used_at = now
-        session.flush()
     return Principal(
         kind="api_key", id=key.id, label=key.name, role=Role(key.role), tenant_id=key.tenant_id
+    )
+
+
+def touch_api_key(session: Session, key_id: str) -> None:
+    """Note that a key was used (at most once per resolution window).
+
+    Callers run this in a short transaction of its own, never inside a request's
+    transaction: on SQLite a write there would hold the database's single write lock
+    for the whole request, blocking the Salesforce token renewals the request triggers.
+    """
+    now = utcnow()
+    repo.touch_last_used(
+        session,
+        key_id,
+        now=now,
+        older_than=now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS),
     )
 
 

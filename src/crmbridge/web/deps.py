@@ -54,7 +54,10 @@ def get_principal(request: Request, session: DbSession) -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("Send 'Authorization: Bearer <API key>'.")
         client_ip = request.client.host if request.client else None
-        return api_keys.authenticate_api_key(session, token.strip(), client_ip=client_ip)
+        principal = api_keys.authenticate_api_key(session, token.strip(), client_ip=client_ip)
+        with request.app.state.session_factory.begin() as touch_session:
+            api_keys.touch_api_key(touch_session, principal.id)
+        return principal
     user_id = request.session.get("user_id")
     if not user_id:
         raise AuthenticationFailed("Authentication required: an API key or a signed-in session.")
