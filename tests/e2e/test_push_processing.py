@@ -161,8 +161,18 @@ def test_a_signed_webhook_with_ids_only_changes_the_member(
         },
     )
     assert response.status_code == 202, response.text
-    assert _drain(push_world).processed == 1
+    processed = push_world.api.client.post(
+        "/api/v1/inbound/process", headers=push_world.admin_headers()
+    )
+    assert processed.status_code == 200, processed.text
+    assert processed.json()["processed"] == 1
     assert _member(push_world, synced["contact_id"])["title"] == "Professor"
+    listed = push_world.api.client.get(
+        "/api/v1/inbound/entries?status=processed", headers=push_world.admin_headers()
+    ).json()
+    assert [(e["salesforce_id"], e["ids_only"], e["run_id"]) for e in listed] == [
+        (synced["contact_id"], True, processed.json()["run_id"])
+    ]
 
 
 def test_a_signed_webhook_with_whole_records_is_applied_as_sent(

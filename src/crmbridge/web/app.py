@@ -13,7 +13,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from crmbridge.config import Settings, get_settings
 from crmbridge.store.db import create_db_engine, create_session_factory
 from crmbridge.web import health
-from crmbridge.web.api import admin, fields, inbound, mappings, records, salesforce, sync
+from crmbridge.web.api import (
+    admin,
+    fields,
+    inbound,
+    mappings,
+    records,
+    salesforce,
+    scheduler,
+    sync,
+)
 from crmbridge.web.api.openapi import install_openapi
 from crmbridge.web.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from crmbridge.web.problems import install_problem_handlers
@@ -69,6 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     mappings.install_mapping_problems(app)
     app.include_router(sync.router, prefix=API_PREFIX)
     app.include_router(inbound.router, prefix=API_PREFIX)
+    app.include_router(scheduler.router, prefix=API_PREFIX)
     app.include_router(salesforce.pages)
     app.include_router(ui.router)
     install_openapi(app)
