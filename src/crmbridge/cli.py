@@ -14,6 +14,7 @@ from crmbridge.services.cli import apikey_app, tenant_app, user_app
 from crmbridge.store.cli import db_app
 from crmbridge.sync.cli import sync_command
 from crmbridge.web.cli import serve
+from crmbridge.worker.cli import worker_command
 
 app = typer.Typer(
     name="crmbridge",
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 
 app.command("serve")(serve)
+app.command("worker")(worker_command)
 app.command("emulator")(emulator_command)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")

@@ -25,6 +25,12 @@ def serve(
         help="Trust X-Forwarded-For from the proxies in FORWARDED_ALLOW_IPS (uvicorn), so "
         "API-key IP allow-lists see the client's address.",
     ),
+    with_worker: bool = typer.Option(
+        False,
+        "--with-worker",
+        help="Also run the scheduler and worker loop in this process (the single-machine "
+        "default; see `crmbridge worker`).",
+    ),
 ) -> None:
     """Serve the REST API, the admin pages and health probes."""
     settings = get_settings()
@@ -34,11 +40,23 @@ def serve(
         migrate.upgrade(settings.resolved_database_url())
     from crmbridge.web.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=proxy_headers,
-        server_header=False,
-    )
+    app = create_app(settings)
+    worker = None
+    if with_worker:
+        from crmbridge.worker.tasks import build_worker, start_worker_thread
+
+        worker = build_worker(app.state.session_factory, settings)
+        app.state.wake_worker = worker.wake  # pushed entries wake it at once
+        start_worker_thread(worker)
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=proxy_headers,
+            server_header=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
