@@ -22,22 +22,12 @@ from crmbridge.sync.runs import RunKind, RunRequest, run_sync
 from crmbridge.worker.tasks import build_worker
 from crmbridge.worker.testing import ManualClock
 
-DEFAULT_PAIRS = [
-    {"platform_entity": "organization", "salesforce_object": "Account"},
-    {"platform_entity": "member", "salesforce_object": "Contact"},
-]
-
 
 @pytest.fixture
 def synced(push_world: PushWorld) -> dict[str, Any]:
     """The default member/organization mappings, one Contact synced to a member."""
     api = push_world.api
-    installed = api.client.post(
-        "/api/v1/mappings/defaults/install",
-        json={"pairs": DEFAULT_PAIRS},
-        headers=push_world.admin_headers(),
-    )
-    assert installed.status_code == 200, installed.text
+    push_world.install_membership_mappings()
     with emulator_client(push_world.info) as client:
         account_id = client.create("Account", {"Name": "Radium Institute"})
         contact_id = client.create(
@@ -56,9 +46,7 @@ def synced(push_world: PushWorld) -> dict[str, Any]:
 
 
 def _member(world: PushWorld, contact_id: str) -> dict[str, Any]:
-    members = world.api.client.get("/api/v1/members", headers=world.admin_headers()).json()
-    [member] = [m for m in members["items"] if m["salesforce_id"] == contact_id]
-    return dict(member)
+    return world.member_of(contact_id)
 
 
 def _entries(world: PushWorld) -> list[InboxEntry]:

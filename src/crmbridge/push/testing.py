@@ -29,6 +29,11 @@ from crmbridge.web.testing import ApiWorld
 
 #: Delivery retry interval of the push test org (Salesforce: 30 s doubling to 2 h).
 FAST_RETRY_SECONDS = 0.2
+#: The default mappings the push and worker tests sync with (R-F1, R-F2).
+MEMBERSHIP_PAIRS = (
+    {"platform_entity": "organization", "salesforce_object": "Account"},
+    {"platform_entity": "member", "salesforce_object": "Contact"},
+)
 
 
 def outbound_admin(
@@ -132,6 +137,23 @@ class PushWorld:
 
     def admin_headers(self) -> dict[str, str]:
         return self.api.headers_for("CLIENT_ADMIN", self.tenant_id)
+
+    def install_membership_mappings(self) -> None:
+        """Install and enable the default organization/Account and member/Contact mappings."""
+        installed = self.api.client.post(
+            "/api/v1/mappings/defaults/install",
+            json={"pairs": list(MEMBERSHIP_PAIRS)},
+            headers=self.admin_headers(),
+        )
+        assert installed.status_code == 200, installed.text
+
+    def member_of(self, contact_id: str) -> dict[str, Any]:
+        """The platform member synced with a Contact (through the API)."""
+        members = self.api.client.get(
+            "/api/v1/members?limit=200", headers=self.admin_headers()
+        ).json()
+        [member] = [m for m in members["items"] if m["salesforce_id"] == contact_id]
+        return dict(member)
 
     @property
     def outbound_message_url(self) -> str:
