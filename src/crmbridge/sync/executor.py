@@ -171,8 +171,8 @@ class RunExecutor:
             finally:
                 self.tracker.api_calls = client.usage.calls
             problems.extend(rs.problems)
-        if not problems and self.tracker.progress.failed == 0:
-            self._mark_streams_done(selected)
+        # Record-level failures are on the failure list; the mappings themselves finished.
+        self._mark_streams_done([r for r in selected if r.id not in rs.unfinished])
         if self.request.kind in (RunKind.NOW, RunKind.SCHEDULED, RunKind.FULL):
             self._lift_hold()
         return problems
@@ -198,6 +198,7 @@ class RunExecutor:
                 raise
             except CrmError as exc:
                 rs.problems.append(f"{mr.label} inbound: {exc}")
+                rs.unfinished.add(mr.id)
 
     def _inbound_request(self) -> InboundRequest:
         kind = self.request.kind
@@ -236,6 +237,7 @@ class RunExecutor:
             push_outbound(rs, request)
         except ConfigurationError as exc:
             rs.problems.append(f"outbound: {exc}")
+            rs.unfinished.update(r.id for r in rs.selected)
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -243,6 +245,7 @@ class RunExecutor:
         with self.factory.begin() as session:
             pause_mapping(session, tenant_id=self.tenant_id, mapping_run=mr, reason=str(exc))
         rs.problems.append(f"{mr.label} paused: {exc} {exc.advice}")
+        rs.unfinished.add(mr.id)
 
     def _check_cancel(self) -> None:
         if self.tracker.cancel_requested():

@@ -77,8 +77,8 @@ def push_outbound(rs: RunState, request: OutboundRequest) -> None:
     _write_chunked(rs, _pending_items(rs))
     outbound = [mr for mr in rs.selected if mr.outbound]
     if request.mode is OutboundMode.CHANGES:
-        _first_passes(rs, outbound, chunk)
-        _follow_change_log(rs, outbound, move_cursor=request.move_cursor)
+        walked = _first_passes(rs, outbound, chunk)
+        _follow_change_log(rs, outbound, move_cursor=request.move_cursor, walked=walked)
     elif request.mode is OutboundMode.SPECIFIC:
         _write_chunked(rs, _specific_items(rs, outbound, request.platform_ids))
     elif request.mode is OutboundMode.LATEST:
@@ -137,14 +137,23 @@ def _pending_items(rs: RunState) -> list[OutboundItem]:
     return items
 
 
-def _first_passes(rs: RunState, outbound: Sequence[MappingRun], chunk: int) -> None:
-    """A mapping that never completed a run writes all its records once."""
+def _first_passes(rs: RunState, outbound: Sequence[MappingRun], chunk: int) -> dict[str, int]:
+    """A mapping that never completed a run writes all its records once.
+
+    Returns:
+        For each mapping walked, the last change-log ``seq`` the walk covers (its
+        entries need no second look in this run).
+    """
+    walked: dict[str, int] = {}
     for mr in outbound:
         with rs.session_factory() as session:
             stream = state_repo.get_stream(session, tenant_id=rs.tenant_id, mapping_id=mr.id)
             done = stream is not None and stream.last_success_at is not None
+            latest = change_log_repo.latest_seq(session, rs.tenant_id)
         if not done:
             _walk_records(rs, mr, chunk)
+            walked[mr.id] = latest
+    return walked
 
 
 def _walk_records(
@@ -174,7 +183,13 @@ def _walk_records(
         _write_chunked(rs, [OutboundItem(mapping_run=mr, platform_id=i) for i in ids])
 
 
-def _follow_change_log(rs: RunState, outbound: Sequence[MappingRun], *, move_cursor: bool) -> None:
+def _follow_change_log(
+    rs: RunState,
+    outbound: Sequence[MappingRun],
+    *,
+    move_cursor: bool,
+    walked: dict[str, int],
+) -> None:
     by_entity: dict[str, list[MappingRun]] = {}
     for mr in outbound:
         by_entity.setdefault(mr.entity_name, []).append(mr)
@@ -195,6 +210,7 @@ def _follow_change_log(rs: RunState, outbound: Sequence[MappingRun], *, move_cur
             OutboundItem(mapping_run=mr, platform_id=change.record_id, seqs=change.seqs)
             for change in collapsed.pending
             for mr in by_entity.get(change.entity_type, ())
+            if change.seqs[-1] > walked.get(mr.id, 0)
         ]
         _write_chunked(rs, items)
         assert collapsed.last_seq is not None

@@ -108,7 +108,7 @@ def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
     )
     for batch in plan.batches:
         rs.check_budget(6 if batch.api.value == "bulk" else 1)
-        sendable, waiting = _split(batch, by_key)
+        sendable, waiting = _split(rs, batch, by_key)
         results = writer.write(sendable) if sendable.writes else []
         with rs.session_factory.begin() as session:
             audit: list[SyncRecord] = []
@@ -122,10 +122,30 @@ def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
 
 
 def _split(
-    batch: WriteBatch, by_key: Mapping[tuple[str, str], _Planned]
+    rs: RunState, batch: WriteBatch, by_key: Mapping[tuple[str, str], _Planned]
 ) -> tuple[WriteBatch, list[tuple[RecordWrite, CrmError]]]:
-    """The writes to send now, and those held back (their record or parent failed)."""
+    """The writes to send now, and those held back (their record or parent failed).
+
+    A parent is there when it is written in this set (earlier step) or already has a
+    Salesforce id; otherwise the child would fail on "Foreign key external ID … not
+    found", so it waits for its parent with a retry instead.
+    """
     failed = {key for key, p in by_key.items() if p.error is not None}
+    planned = {
+        key
+        for key, p in by_key.items()
+        if p.error is None and any(w.operation is WriteOperation.UPSERT for w in p.writes)
+    }
+    outside: dict[str, set[str]] = {}
+    for write in batch.writes:
+        for ref in write.references:
+            if (ref.target_object, ref.external_id) not in planned:
+                outside.setdefault(ref.target_object, set()).add(ref.external_id)
+    known = {
+        (target, platform_id)
+        for target, ids in outside.items()
+        for platform_id in _links(rs, target, sorted(ids))
+    }
     sendable: list[RecordWrite] = []
     waiting: list[tuple[RecordWrite, CrmError]] = []
     for write in batch.writes:
@@ -133,7 +153,16 @@ def _split(
         if entry.error is not None:
             continue  # already failed: nothing more of this record is sent
         parent = next(
-            (r for r in write.references if (r.target_object, r.external_id) in failed), None
+            (
+                r
+                for r in write.references
+                if (r.target_object, r.external_id) in failed
+                or (
+                    (r.target_object, r.external_id) not in planned
+                    and (r.target_object, r.external_id) not in known
+                )
+            ),
+            None,
         )
         if parent is not None:
             waiting.append(
@@ -141,7 +170,8 @@ def _split(
                     write,
                     ParentNotSynced(
                         f"the parent {parent.target_object} {parent.external_id} "
-                        "failed to sync; this record is retried after it"
+                        "is not in Salesforce yet (it failed to sync); this record is "
+                        "retried after it"
                     ),
                 )
             )
@@ -413,6 +443,7 @@ def _register(
     rs.tracker.count(mr.sobject, FlowDirection.OUTBOUND, "failed")
     if decision.action is RetryAction.PAUSE:
         rs.problems.append(f"{mr.label} paused: {error}")
+        rs.unfinished.add(mr.id)
 
 
 def _pair(session: Session, rs: RunState, item: OutboundItem) -> SyncPair | None:

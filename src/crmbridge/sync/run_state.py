@@ -48,6 +48,8 @@ class RunState:
     dry_watermarks: bool = False
     #: Problems that make the run partially failed (in words).
     problems: list[str] = field(default_factory=list)
+    #: Mappings that did not finish this run (paused, or a call kept failing).
+    unfinished: set[str] = field(default_factory=set)
     #: When the run started (by the run's clock): the watermark's signpost is based on it.
     started_at: datetime | None = None
     _stored_usage: ApiUsageReading | None = None

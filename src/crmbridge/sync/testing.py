@@ -43,18 +43,24 @@ MEMBERSHIP_PAIRS = (("organization", "Account"), ("member", "Contact"))
 
 
 @dataclass
-class ManualClock:
-    """A clock tests move by hand; it starts at the real time."""
+class OffsetClock:
+    """The real time plus an offset; ``sleep`` moves the offset instead of waiting."""
 
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    offset: timedelta = timedelta(0)
+    #: Every sleep asked for, in seconds.
+    slept: list[float] = field(default_factory=list)
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) + self.offset
 
-    def advance(self, **delta: float) -> datetime:
-        """Move forward (``advance(minutes=5)``) and return the new time."""
-        self.now += timedelta(**delta)
-        return self.now
+    def sleep(self, seconds: float) -> None:
+        """Pretend to wait."""
+        self.slept.append(seconds)
+        self.offset += timedelta(seconds=seconds)
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward (``advance(minutes=20)``)."""
+        self.offset += timedelta(**delta)
 
 
 @dataclass
@@ -64,8 +70,8 @@ class SyncWorld:
     api: ApiWorld
     tenant_id: str
     info: dict[str, Any]
-    #: Sleeps the runs asked for (in-run retries), in seconds; nothing really waits.
-    slept: list[float] = field(default_factory=list)
+    #: The runs' clock: real time plus what runs "slept" and what tests advanced.
+    clock: OffsetClock = field(default_factory=OffsetClock)
     seed: int = 7
 
     @property
@@ -118,7 +124,8 @@ class SyncWorld:
     def options(self, **overrides: Any) -> RunOptions:
         """Run options that never really sleep and draw reproducible jitter."""
         values: dict[str, Any] = {
-            "sleep": self.slept.append,
+            "clock": self.clock,
+            "sleep": self.clock.sleep,
             "rng": random.Random(self.seed),
             "client_retry": FAST_RETRY,
         }
