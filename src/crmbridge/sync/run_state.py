@@ -14,6 +14,9 @@ from crmbridge.sync.context import MappingRun, RunOptions
 from crmbridge.sync.settings import SyncSettings
 from crmbridge.sync.tracker import RunTracker
 
+#: How long a stored usage reading is trusted before the run's first call refreshes it.
+USAGE_FRESH_FOR = timedelta(minutes=10)
+
 
 class BudgetPause(Exception):
     """The API budget says stop; the run ends paused until ``resume_at``."""
@@ -73,11 +76,13 @@ class RunState:
         return found
 
     def remember_usage(self, used: int | None, limit: int | None, at: datetime | None) -> None:
-        """The usage stored on the connection before the run (a first reading)."""
-        if used is not None and limit:
-            self._stored_usage = ApiUsageReading(
-                used=used, limit=limit, observed_at=at or self.now()
-            )
+        """The usage stored on the connection before the run (a first reading).
+
+        A reading older than :data:`USAGE_FRESH_FOR` is not trusted: the window has moved
+        on (or the quota was reset), and the run's first response brings a fresh one.
+        """
+        if used is not None and limit and at is not None and self.now() - at <= USAGE_FRESH_FOR:
+            self._stored_usage = ApiUsageReading(used=used, limit=limit, observed_at=at)
 
     def check_budget(self, calls_needed: int = 1) -> None:
         """Stop (raise :class:`BudgetPause`) when the next calls would pass the budget.
