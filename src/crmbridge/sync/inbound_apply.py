@@ -111,6 +111,17 @@ def apply_salesforce_records(
     result = InboundResult()
     if not records:
         return result
+    flt = mr.active.mapping.salesforce_filter
+    if flt is not None and not leaving_filter:
+        # A pushed record that does not carry the filter's fields cannot be judged:
+        # it is read from Salesforce first (fetch_and_apply).
+        needed = {name.split(".")[0].casefold() for name in flt.fields()}
+        unjudged = [r for r in records if not needed <= {k.casefold() for k in r}]
+        if unjudged:
+            result.needs_fetch.extend(str(r.get("Id")) for r in unjudged if r.get("Id"))
+            records = [r for r in records if r not in unjudged]
+            if not records:
+                return result
     context = _with_links(session, scope, scope.context, records)
     by_id: dict[str, Mapping[str, Any]] = {}
     versions: list[RecordVersion] = []

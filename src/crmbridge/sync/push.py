@@ -69,7 +69,8 @@ def apply_inbound_records(
 
     Returns:
         Counts per outcome; ``needs_fetch`` lists the ids of records without
-        ``SystemModstamp`` (read them with :func:`fetch_and_apply`). A mapping that is
+        ``SystemModstamp``, or without the fields the mapping's Salesforce filter reads
+        (read them with :func:`fetch_and_apply`). A mapping that is
         not enabled, or does not read from Salesforce, skips every record.
     """
     moment = now or utcnow()
@@ -99,6 +100,7 @@ def apply_inbound_records(
     for outcome, n in applied.counts.items():
         result.add(outcome, n)
     result.pending_salesforce = applied.pending_salesforce
+    result.needs_fetch.extend(applied.needs_fetch)
     if complete:
         record_inbound_entry(session, tenant_id=tenant_id, at=moment)
     return result

@@ -90,6 +90,10 @@ class RunRequest:
     requested_by: str = ""
 
     def __post_init__(self) -> None:
+        # Plain strings are accepted for the enums (``kind="full"``).
+        object.__setattr__(self, "kind", RunKind(self.kind))
+        if self.direction is not None:
+            object.__setattr__(self, "direction", Direction(self.direction))
         if self.kind is RunKind.RANGE and (self.start is None or self.end is None):
             raise ValueError("a range run needs a start and an end")
         if self.start is not None and self.end is not None and self.end <= self.start:
