@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from crmbridge.connections.cli import connect_command, connection_app, secrets_app
+from crmbridge.demo.cli import demo_command
 from crmbridge.emulator.cli import emulator_command
 from crmbridge.services.cli import apikey_app, tenant_app, user_app
 from crmbridge.store.cli import db_app
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.command("demo")(demo_command)
 app.command("serve")(serve)
 app.command("worker")(worker_command)
 app.command("emulator")(emulator_command)

@@ -23,12 +23,13 @@ class ApiServerThread:
     """An ASGI app served over plain HTTP by uvicorn in a background thread.
 
     Args:
-        app: the ASGI application (``crmbridge.web.app.create_app(...)``).
+        app: the ASGI application (``crmbridge.web.app.create_app(...)``); it may be set
+            later, after :meth:`bind`.
         host: interface to listen on.
         port: TCP port; 0 picks a free one (see :attr:`port` after :meth:`start`).
     """
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any | None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
         self.requested_port = port
@@ -44,19 +45,40 @@ class ApiServerThread:
             raise RuntimeError("the server is not running")
         return f"http://{self.host}:{self.port}"
 
-    def start(self, *, timeout: float = 30.0) -> str:
-        """Bind, serve, wait until uvicorn accepts connections; return the base URL.
+    def bind(self) -> int:
+        """Take the port now (before the app exists, when its settings need the URL).
 
         Raises:
             OSError: the port is taken.
-            RuntimeError: the server did not start in time.
         """
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.requested_port))
-        sock.listen(256)
-        self._socket = sock
-        self.port = int(sock.getsockname()[1])
+        if self._socket is None:
+            sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self.requested_port))
+            except OSError:
+                sock.close()
+                raise
+            sock.listen(256)
+            self._socket = sock
+            self.port = int(sock.getsockname()[1])
+        return int(self.port or 0)
+
+    def start(self, *, timeout: float = 30.0) -> str:
+        """Bind (unless :meth:`bind` did), serve, wait until uvicorn accepts connections.
+
+        Returns:
+            The base URL.
+
+        Raises:
+            OSError: the port is taken.
+            RuntimeError: no app, or the server did not start in time.
+        """
+        if self.app is None:
+            raise RuntimeError("set the app before starting the server")
+        self.bind()
+        sock = self._socket
+        assert sock is not None
         config = uvicorn.Config(
             self.app,
             log_config=None,
