@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -135,3 +136,53 @@ def test_a_paused_tenant_is_not_scheduled_until_resumed(
     view = api.client.get("/api/v1/scheduler", headers=headers).json()
     assert view["last_status"] == "succeeded"
     assert view["next_run_at"] is not None
+
+
+def test_serve_with_worker_applies_a_pushed_change_without_being_asked(
+    push_world: PushWorld, scheduled: dict[str, Any], database_url: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CRMBRIDGE_SECRET_KEY": TEST_SECRET_KEY,
+        "SALESFORCE_CA_BUNDLE": push_world.info["ca_cert"],
+        "CRMBRIDGE_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crmbridge.cli",
+            "serve",
+            "--with-worker",
+            "--no-migrate",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: [r for r in _runs(push_world, "schedule") if r.status == "succeeded"],
+            timeout=60,
+            what="the in-process worker's first run",
+        )
+        path = push_world.outbound_message_url.split("/", 3)[3]
+        add_outbound_rule(push_world.info, endpoint_url=f"http://127.0.0.1:{port}/{path}")
+        with emulator_client(push_world.info) as client:
+            client.update("Contact", scheduled["contact_id"], {"Title": "Countess"})
+        wait_for(
+            lambda: push_world.member_of(scheduled["contact_id"])["title"] == "Countess",
+            timeout=30,
+            what="the served worker to apply the push",
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
