@@ -42,22 +42,25 @@ class _Bar:
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            # The total is unknown (None) until every stream has reported one.
+            TextColumn("{task.fields[count]}"),
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
             console=console,
             transient=False,
         )
-        self.task: TaskID = self.progress.add_task("starting", total=None, rate="")
+        self.task: TaskID = self.progress.add_task("starting", total=None, rate="", count="")
 
     def __call__(self, snapshot: ProgressSnapshot) -> None:
         run = snapshot.progress
         rate = snapshot.rate
+        processed = run.done + run.failed
         self.progress.update(
             self.task,
             description=snapshot.activity or "syncing",
-            completed=run.done + run.failed,
+            completed=processed,
             total=run.total,
+            count=f"{processed}/{run.total}" if run.total is not None else str(processed),
             rate=f"{rate:.0f} rec/s" if rate else "",
         )
 
