@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from crmbridge.connections.consent import approve_consent
 from crmbridge.demo.state import DemoState
 from crmbridge.push.secrets import SecretKind
 from crmbridge.salesforce.auth import tls_context
@@ -138,10 +139,8 @@ def connect(api: httpx.Client, org: dict[str, Any]) -> bool:
         and health["instance_url"] == org["instance_url"]
     ):
         return False
-    # The browser part of the flow, done by a script (it needs the test helpers' parser).
-    from crmbridge.connections.testing import approve_consent
-
     started = _ok(api.post("/api/v1/salesforce/connect"), "starting the OAuth flow")
+    # The browser's part of the flow (log in, click Allow), done by a script.
     redirect = approve_consent(
         started["authorize_url"],
         username=org["username"],
