@@ -12,6 +12,7 @@ from crmbridge.emulator.fixtures import emulator, emulator_info
 from crmbridge.mappings.testing import mapping_api, mapping_org
 from crmbridge.push.testing import push_org, push_world
 from crmbridge.store.testing import clean_db, database_url, db_engine, db_session
+from crmbridge.sync.testing import sync_org, sync_world
 from crmbridge.web.testing import api
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "push_org",
     "push_world",
     "salesforce_api",
+    "sync_org",
+    "sync_world",
 ]
