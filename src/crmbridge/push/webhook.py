@@ -165,7 +165,7 @@ def _checked_count(items: Any, name: str) -> list[Any]:
 
 
 def _ids(items: Any) -> tuple[tuple[str, dict[str, Any]], ...]:
-    result = []
+    result: list[tuple[str, dict[str, Any]]] = []
     for index, item in enumerate(_checked_count(items, "ids")):
         if not isinstance(item, str) or not _SALESFORCE_ID.match(item):
             raise InvalidPayload(f"ids[{index}] is not a Salesforce id")
@@ -174,7 +174,7 @@ def _ids(items: Any) -> tuple[tuple[str, dict[str, Any]], ...]:
 
 
 def _records(items: Any) -> tuple[tuple[str, dict[str, Any]], ...]:
-    result = []
+    result: list[tuple[str, dict[str, Any]]] = []
     for index, item in enumerate(_checked_count(items, "records")):
         if not isinstance(item, dict):
             raise InvalidPayload(f"records[{index}] must be an object")
