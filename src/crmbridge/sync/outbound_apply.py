@@ -467,7 +467,8 @@ def _mark(
     if record is None:
         return
     new_id = None
-    if salesforce_id and record.salesforce_id is None:
+    # A counterpart recreated after a delete-versus-edit conflict has a new id.
+    if salesforce_id and record.salesforce_id != salesforce_id:
         taken = records_repo.get_record_by_salesforce_id(
             session,
             tenant_id=rs.tenant_id,

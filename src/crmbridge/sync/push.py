@@ -62,10 +62,13 @@ def apply_inbound_records(
         mapping: the enabled mapping (or its id) the records belong to.
         records: Salesforce records with at least ``Id`` and ``SystemModstamp``
             (``IsDeleted`` for deletions); fields not carried count as unchanged.
-        run_id: the run to file the changes under (default: a new id, recorded as
-            the change log's origin and on the audit rows).
+        run_id: the run to file the changes under, a UUID (default: a new one),
+            recorded as the change log's origin and on the audit rows.
         source_label: the audit rows' source (``push``, ``webhook`` …).
         now: the time (default: now).
+
+    Raises:
+        ValueError: ``run_id`` is longer than a UUID.
 
     Returns:
         Counts per outcome; ``needs_fetch`` lists the ids of records without
@@ -73,6 +76,8 @@ def apply_inbound_records(
         (read them with :func:`fetch_and_apply`). A mapping that is
         not enabled, or does not read from Salesforce, skips every record.
     """
+    if run_id is not None and len(run_id) > 36:
+        raise ValueError("run_id must be a UUID (at most 36 characters)")
     moment = now or utcnow()
     mr, runs = _mapping_run(session, tenant_id, mapping, moment)
     result = InboundResult()
@@ -87,7 +92,7 @@ def apply_inbound_records(
     settings = load_sync_settings(session, tenant_id=tenant_id)
     scope = InboundScope(
         tenant_id=tenant_id,
-        run_id=run_id or f"push:{uuid.uuid4()}",
+        run_id=run_id or str(uuid.uuid4()),
         mapping_run=mr,
         mapping_ids_by_object=ids_by_object,
         context=mapping_context(settings, moment),
