@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from crmbridge.mappings.testing import emulator_client
 from crmbridge.push.testing import (
+    AckDroppingProxy,
     PushWorld,
     add_outbound_rule,
     deliver_now,
@@ -70,58 +68,14 @@ def test_a_change_in_salesforce_arrives_by_outbound_message_and_is_acknowledged(
     assert entries[1].fields["LastName"] == "Hopper-Murray"
 
 
-class _AckDroppingProxy:
-    """Forwards requests to crmbridge but loses the answer to the first ``drops`` of them:
-    from Salesforce's side, crmbridge crashed after storing and before acknowledging."""
-
-    def __init__(self, target: str, *, drops: int) -> None:
-        self.target = target
-        self.drops = drops
-        self.forwarded = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                answer = httpx.post(
-                    proxy.target + self.path,
-                    content=body,
-                    headers={"Content-Type": self.headers.get("Content-Type", "text/xml")},
-                )
-                proxy.forwarded += 1
-                if proxy.forwarded <= proxy.drops:
-                    self.close_connection = True  # the Ack never reaches Salesforce
-                    return
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", answer.headers["content-type"])
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> _AckDroppingProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def lossy_proxy(push_world: PushWorld) -> Iterator[_AckDroppingProxy]:
-    with _AckDroppingProxy(push_world.server.base_url, drops=2) as proxy:
+def lossy_proxy(push_world: PushWorld) -> Iterator[AckDroppingProxy]:
+    with AckDroppingProxy(push_world.server.base_url, drops=2) as proxy:
         yield proxy
 
 
 def test_a_lost_ack_makes_salesforce_redeliver_and_the_entry_is_kept_once(
-    push_world: PushWorld, lossy_proxy: _AckDroppingProxy
+    push_world: PushWorld, lossy_proxy: AckDroppingProxy
 ) -> None:
     path = push_world.outbound_message_url.split("/", 3)[3]
     add_outbound_rule(push_world.info, endpoint_url=f"{lossy_proxy.url}/{path}")

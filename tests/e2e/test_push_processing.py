@@ -13,7 +13,13 @@ import sqlalchemy as sa
 
 from crmbridge.mappings.testing import emulator_client
 from crmbridge.push.processing import drain_inbox
-from crmbridge.push.testing import PushWorld, add_outbound_rule, wait_for
+from crmbridge.push.testing import (
+    AckDroppingProxy,
+    PushWorld,
+    add_outbound_rule,
+    outbound_queue,
+    wait_for,
+)
 from crmbridge.push.webhook import signature_header
 from crmbridge.store.models import ChangeLogEntry
 from crmbridge.store.push_models import InboxEntry
@@ -100,6 +106,30 @@ def test_an_edit_in_salesforce_arrives_by_outbound_message_and_changes_the_membe
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         assert (run.trigger, run.kind, run.status) == ("push", "specific", "succeeded")
+
+
+def test_a_crash_between_store_and_ack_is_redelivered_and_applied_once(
+    push_world: PushWorld, synced: dict[str, Any]
+) -> None:
+    before = len(_sync_changes(push_world, synced["member_id"]))
+    path = push_world.outbound_message_url.split("/", 3)[3]
+    with AckDroppingProxy(push_world.server.base_url, drops=1) as proxy:
+        add_outbound_rule(push_world.info, endpoint_url=f"{proxy.url}/{path}")
+        with emulator_client(push_world.info) as client:
+            client.update("Contact", synced["contact_id"], {"Email": "marie@radium.example"})
+        # Stored at the first delivery; processed before Salesforce even redelivers.
+        wait_for(lambda: _entries(push_world), what="the first delivery")
+        assert _drain(push_world).processed == 1
+        wait_for(
+            lambda: [q for q in outbound_queue(push_world.info) if q["state"] == "delivered"],
+            what="the redelivery and its Ack",
+        )
+        assert proxy.forwarded == 2
+    [entry] = _entries(push_world)  # the redelivered notification was already stored
+    assert entry.status == "processed"
+    assert _drain(push_world).processed == 0
+    assert _member(push_world, synced["contact_id"])["email"] == "marie@radium.example"
+    assert len(_sync_changes(push_world, synced["member_id"])) == before + 1
 
 
 def test_the_worker_drains_pushed_changes_between_polls(

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,51 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         time.sleep(0.05)
+
+
+class AckDroppingProxy:
+    """An HTTP proxy in front of crmbridge that forwards each request but loses the
+    answer to the first ``drops`` of them: from Salesforce's side, crmbridge crashed
+    after storing the message and before acknowledging it."""
+
+    def __init__(self, target: str, *, drops: int) -> None:
+        self.target = target
+        self.drops = drops
+        self.forwarded = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                answer = httpx.post(
+                    proxy.target + self.path,
+                    content=body,
+                    headers={"Content-Type": self.headers.get("Content-Type", "text/xml")},
+                )
+                proxy.forwarded += 1
+                if proxy.forwarded <= proxy.drops:
+                    self.close_connection = True  # the Ack never reaches Salesforce
+                    return
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers["content-type"])
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> AckDroppingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture
