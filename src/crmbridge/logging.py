@@ -20,13 +20,17 @@ SECRET_KEY_PATTERN = re.compile(
     r"credential|private[_-]?key|signature",
     re.IGNORECASE,
 )
-#: Secrets recognisable by their shape inside free text: our API keys and bearer tokens.
-_SECRET_IN_TEXT = re.compile(r"(crmb_)[A-Za-z0-9_\-]{8,}|(Bearer\s+)[A-Za-z0-9._~+/=\-]{8,}")
+#: Secrets recognisable by their shape inside free text: our API keys, bearer tokens,
+#: and the secret segment of an Outbound Message receiver URL (crmbridge.push).
+_SECRET_IN_TEXT = re.compile(
+    r"(crmb_)[A-Za-z0-9_\-]{8,}|(Bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"
+    r"|(/outbound-messages/[^/\s]+/)[^/\s?#\"']+"
+)
 REDACTED = "***"
 
 
 def _redact_text(text: str) -> str:
-    return _SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + REDACTED, text)
+    return _SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + REDACTED, text)
 
 
 def _redact(value: Any, depth: int = 0) -> Any:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import time
 
 import sqlalchemy as sa
+import structlog
 from push_world import ORG_ID, OTHER_ORG_ID, envelope, hold_org, issue_secrets, path_of
 
+from crmbridge.logging import configure_logging
 from crmbridge.push.webhook import signature_header
 from crmbridge.store.push_models import InboxEntry
 from crmbridge.store.repositories import salesforce_connections
@@ -243,3 +247,28 @@ def test_receiver_settings_never_show_a_secret(api: ApiWorld) -> None:
         ).all()
     assert any(row[0] == "inbound.secrets.rotate" for row in audit)
     assert all(secret not in str(row[1]) for row in audit)
+
+
+def test_the_receiver_secret_never_reaches_the_logs(api: ApiWorld) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    configure_logging(level="DEBUG", json=True, stream=stream)
+    try:
+        tenant = api.new_tenant()
+        hold_org(api, tenant)
+        issued = issue_secrets(api, tenant)
+        url = issued["outbound_message_url"]
+        assert api.client.post(path_of(url), content=envelope([_note(1)]), headers=SOAP).is_success
+        assert api.client.post(path_of(url), content=b"junk", headers=SOAP).status_code == 400
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved_handlers:
+                root.removeHandler(handler)
+        root.setLevel(saved_level)
+        structlog.reset_defaults()
+    output = stream.getvalue()
+    secret = url.rsplit("/", 1)[1]
+    assert "/outbound-messages/" in output  # the access lines are there...
+    assert secret not in output  # ...without the secret
+    assert issued["webhook_secret"] not in output
