@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crmbridge.domain.mapping import MappingContext
+from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.sync import (
     FlowDirection,
     RecordVersion,
@@ -143,7 +144,12 @@ def apply_salesforce_records(
     by_platform = pairs_repo.pairs_by_platform_id(
         session, tenant_id=scope.tenant_id, mapping_id=mr.id, platform_ids=counterparts
     )
-    platform_ids = {p.platform_id for p in pairs.values() if p.platform_id} | counterparts
+    matched = _match_by_keys(session, scope, fresh, pairs, by_id)
+    platform_ids = (
+        {p.platform_id for p in pairs.values() if p.platform_id}
+        | counterparts
+        | set(matched.values())
+    )
     platform_records = sync_platform.records_by_ids(
         session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, record_ids=platform_ids
     )
@@ -171,6 +177,7 @@ def apply_salesforce_records(
                 by_platform=by_platform,
                 platform_records=platform_records,
                 reviews=reviews,
+                matched=matched.get(version.id),
                 errors=errors.get(version.id),
                 context=context,
                 audit=audit,
@@ -207,6 +214,7 @@ def _apply_one(
     by_platform: Mapping[str, SyncPair],
     platform_records: Mapping[str, Record],
     reviews: Mapping[int, SyncReview],
+    matched: str | None,
     errors: Mapping[str, str] | None,
     context: MappingContext,
     audit: list[SyncRecord],
@@ -224,6 +232,8 @@ def _apply_one(
             pair = claimed  # our create whose answer was lost: adopt the record
         elif version.counterpart_id in platform_records:
             platform_id = version.counterpart_id
+    if pair is None and platform_id is None and matched is not None:
+        platform_id = matched  # the same person by a match key (e-mail): link, no base
     if pair is None and version.deleted:
         return "skipped"  # never synced, and gone (or filtered out) in Salesforce
     state: SyncState | None = pair_state(pair) if pair is not None else None
@@ -322,6 +332,52 @@ def _apply_one(
         now=scope.now,
     )
     return _audit_plan(scope, version, plan, written.operation, written.platform_id, audit, leaving)
+
+
+def _match_by_keys(
+    session: Session,
+    scope: InboundScope,
+    versions: Sequence[RecordVersion],
+    pairs: Mapping[str, SyncPair],
+    by_id: Mapping[str, Mapping[str, Any]],
+) -> dict[str, str]:
+    """Unpaired Salesforce records matched to unpaired platform records by match keys.
+
+    Tried in the mapping's order (e.g. e-mail); a value held by more than one record on
+    either side matches nothing, so a match is never a guess.
+    """
+    mr = scope.mapping_run
+    keys = mr.active.mapping.match_keys
+    loose = [v for v in versions if v.id not in pairs and not v.counterpart_id and not v.deleted]
+    matched: dict[str, str] = {}
+    taken: set[str] = set()
+    for key in keys:
+        values: dict[str, list[str]] = {}
+        for version in loose:
+            if version.id in matched:
+                continue
+            raw = read_path(by_id[version.id], key.salesforce_field, case_sensitive=False)
+            if isinstance(raw, str) and raw.strip():
+                values.setdefault(raw.strip().lower(), []).append(version.id)
+        if not values:
+            continue
+        found = sync_platform.live_records_by_field(
+            session,
+            tenant_id=scope.tenant_id,
+            entity_type=mr.entity_name,
+            field=key.platform_field,
+            values=values,
+        )
+        candidates = {ids[0] for ids in found.values() if len(ids) == 1}
+        paired = pairs_repo.pairs_by_platform_id(
+            session, tenant_id=scope.tenant_id, mapping_id=mr.id, platform_ids=candidates
+        )
+        for value, sf_ids in values.items():
+            ids = found.get(value, [])
+            if len(sf_ids) == 1 and len(ids) == 1 and ids[0] not in paired and ids[0] not in taken:
+                matched[sf_ids[0]] = ids[0]
+                taken.add(ids[0])
+    return matched
 
 
 def _with_links(

@@ -161,3 +161,42 @@ def test_a_full_resync_changes_nothing_when_both_sides_agree(sync_world: SyncWor
     full = sync_world.run(RunKind.FULL)
     assert full.status == "succeeded", full.error
     assert full.total("created") + full.total("updated") == 0
+
+
+def test_records_on_both_sides_before_the_first_sync_are_linked_by_email(
+    sync_world: SyncWorld,
+) -> None:
+    sync_world.install()
+    member = sync_world.create(
+        "member", first_name="Ada", last_name="Lovelace", email="ada@example.org", phone="1"
+    )
+    twins = [
+        sync_world.create("member", first_name="Twin", last_name=f"T{i}", email="twin@example.org")
+        for i in range(2)
+    ]
+    with sync_world.salesforce() as sf:
+        contact_id = sf.create(
+            "Contact",
+            {"FirstName": "Ada", "LastName": "Lovelace", "Email": "ADA@example.org", "Title": "Dr"},
+        )
+        sf.create("Contact", {"FirstName": "Twin", "LastName": "T9", "Email": "twin@example.org"})
+    summary = sync_world.run()
+    assert summary.status == "succeeded", summary.error
+    # Ada exists once on each side, linked; her Salesforce title reached the platform.
+    (contact,) = sync_world.query(
+        "SELECT Id, Platform_Id__c, Phone FROM Contact WHERE LastName = 'Lovelace'"
+    )
+    assert (contact["Id"], contact["Platform_Id__c"]) == (contact_id, member)
+    record = sync_world.record("member", member)
+    assert record is not None
+    assert record.data["title"] == "Dr"
+    # Without a base every difference is a conflict, settled by the policy (most
+    # recent: the Contact was edited last); both sides agree afterwards.
+    assert contact["Phone"] == record.data.get("phone")
+    assert len([m for m in sync_world.records("member") if m.data["last_name"] == "Lovelace"]) == 1
+    # An e-mail two platform records share matches nothing: no guess is made.
+    twins_in_salesforce = sync_world.query(
+        "SELECT Platform_Id__c FROM Contact WHERE Email = 'twin@example.org'"
+    )
+    assert len(twins_in_salesforce) == 3
+    assert set(twins) < {r["Platform_Id__c"] for r in twins_in_salesforce}

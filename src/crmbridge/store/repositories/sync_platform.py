@@ -104,3 +104,33 @@ def undelete(session: Session, record: Record, *, context: ChangeContext) -> Non
         ],
         context=context,
     )
+
+
+def live_records_by_field(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity_type: str,
+    field: str,
+    values: Collection[str],
+) -> dict[str, list[str]]:
+    """Live records whose ``field`` equals one of ``values`` ignoring case.
+
+    Returns:
+        Lower-cased value → ids of the records holding it (match keys such as e-mail).
+    """
+    found: dict[str, list[str]] = {}
+    lowered = sorted({v.strip().lower() for v in values if v and v.strip()})
+    column = sa.func.lower(Record.data[field].as_string())
+    for start in range(0, len(lowered), _CHUNK):
+        rows = session.execute(
+            sa.select(column, Record.id).where(
+                Record.tenant_id == tenant_id,
+                Record.entity_type == entity_type,
+                Record.deleted_at.is_(None),
+                column.in_(lowered[start : start + _CHUNK]),
+            )
+        )
+        for value, record_id in rows:
+            found.setdefault(str(value), []).append(str(record_id))
+    return found
