@@ -128,6 +128,9 @@ def scheduler_view(
         first_seen_at=row.first_seen_at if row else now,
     )
     counts = inbox_repo.count_by_status(session, tenant_id=tenant_id)
+    held = repo.sync_held_until(session, tenant_id)
+    if held is not None and held <= now:
+        held = None
     return {
         "frequency": schedule.frequency.value,
         "daily_at": schedule.daily_at.isoformat(timespec="minutes"),
@@ -137,7 +140,8 @@ def scheduler_view(
         "paused": paused,
         "paused_reason": connection.sync_paused_reason if connection and paused else "",
         "scheduled": scheduled,
-        "next_run_at": _iso(max(due, now)) if scheduled and due is not None else None,
+        "next_run_at": _iso(max(due, now, held or now)) if scheduled and due is not None else None,
+        "held_until": _iso(held),
         "last_started_at": _iso(row.last_started_at) if row else None,
         "last_finished_at": _iso(row.last_finished_at) if row else None,
         "last_run_id": row.last_run_id if row else None,

@@ -4,7 +4,8 @@ Each pass (:meth:`Worker.run_once`):
 
 1. lists the tenants that may sync on a schedule: active, Auto-sync on, connection
    connected and not paused (R-O4; a connection waiting for re-authorization is
-   paused too, R-A5);
+   paused too, R-A5), and not held by the engine until a later time (rate limit,
+   API budget, R-S7);
 2. for each, decides from its frequency (R-O1) whether a scheduled run is due and, for
    real-time tenants, whether pushed entries wait; if there is work it takes the
    tenant's lease (so two workers never sync one tenant at once), drains the inbox,
@@ -184,6 +185,11 @@ class Worker:
         with self.session_factory.begin() as session:
             schedule = self.load_schedule(session, tenant_id)
             row = repo.get_or_add_schedule(session, tenant_id=tenant_id, now=now)
+            held = repo.sync_held_until(session, tenant_id)
+            if held is not None and held > now:
+                # The engine said wait (Salesforce's rate limit, the API budget): a run
+                # now would only end paused again. The first tick after it resumes.
+                return False, False
             due = is_run_due(
                 schedule,
                 last_started_at=row.last_started_at,

@@ -11,7 +11,7 @@ from push_world import hold_org, new_org_id
 from sqlalchemy.orm import Session
 
 from crmbridge.store.db import utcnow
-from crmbridge.store.repositories import inbox, salesforce_connections, schedules
+from crmbridge.store.repositories import inbox, salesforce_connections, schedules, sync_state
 from crmbridge.web.testing import ApiWorld
 from crmbridge.worker.loop import RunOutcome, Worker, WorkerConfig
 from crmbridge.worker.schedule import Frequency, Schedule
@@ -224,3 +224,22 @@ def test_a_stopped_worker_leaves_its_loop(api: ApiWorld) -> None:
     worker.stop()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_a_tenant_the_engine_holds_waits_until_the_hold_ends(api: ApiWorld) -> None:
+    tenant = _schedulable_tenant(api)
+    clock = ManualClock(utcnow())  # the API's view below reads the real clock
+    hold = clock() + timedelta(minutes=10)
+    with api.session_factory.begin() as session:
+        sync_state.set_resume(
+            session, tenant_id=tenant, resume_at=hold, reason="REQUEST_LIMIT_EXCEEDED"
+        )
+    tasks = Tasks()
+    worker = tasks.worker(api, clock)
+    assert worker.run_once().runs == []
+    view = api.client.get("/api/v1/scheduler", headers=api.headers_for("CLIENT_VIEWER", tenant))
+    held_until = datetime.fromisoformat(view.json()["held_until"].replace("Z", "+00:00"))
+    assert held_until == hold
+    assert view.json()["next_run_at"] == view.json()["held_until"]
+    clock.advance(minutes=10)
+    assert [t for t, _ in worker.run_once().runs] == [tenant]

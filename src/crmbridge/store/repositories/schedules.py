@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crmbridge.store.connection_models import SalesforceConnection
 from crmbridge.store.models import Tenant
 from crmbridge.store.push_models import SyncSchedule
+from crmbridge.store.sync_models import SyncTenantState
 
 
 def schedulable_tenant_ids(session: Session) -> list[str]:
@@ -46,3 +47,10 @@ def get_or_add_schedule(session: Session, *, tenant_id: str, now: datetime) -> S
 
 def get_schedule(session: Session, tenant_id: str) -> SyncSchedule | None:
     return session.get(SyncSchedule, tenant_id)
+
+
+def sync_held_until(session: Session, tenant_id: str) -> datetime | None:
+    """Until when the sync engine asked to hold the tenant's sync (rate limit, API
+    budget), if it did."""
+    row = session.get(SyncTenantState, tenant_id)
+    return row.resume_at if row is not None else None

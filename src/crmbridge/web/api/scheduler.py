@@ -35,6 +35,8 @@ class SchedulerOut(BaseModel):
     scheduled: bool
     #: When the next scheduled run is due (``null``: not scheduled or manual).
     next_run_at: datetime | None
+    #: The engine holds the sync until then (Salesforce's rate limit, the API budget).
+    held_until: datetime | None
     last_started_at: datetime | None
     last_finished_at: datetime | None
     last_run_id: str | None
