@@ -272,3 +272,34 @@ def test_the_receiver_secret_never_reaches_the_logs(api: ApiWorld) -> None:
     assert "/outbound-messages/" in output  # the access lines are there...
     assert secret not in output  # ...without the secret
     assert issued["webhook_secret"] not in output
+
+
+def test_entries_are_listed_per_tenant_and_another_tenants_answer_404(api: ApiWorld) -> None:
+    tenant, other = api.new_tenant(), api.new_tenant()
+    hold_org(api, tenant)
+    path = path_of(issue_secrets(api, tenant)["outbound_message_url"])
+    assert api.client.post(path, content=envelope([_note(1)]), headers=SOAP).is_success
+    viewer = api.headers_for("CLIENT_VIEWER", tenant)
+    [entry] = api.client.get("/api/v1/inbound/entries", headers=viewer).json()
+    assert entry["status"] == "pending"
+    assert entry["fields"] == {"Id": CONTACT}
+    assert entry["ids_only"] is True
+    assert api.client.get(f"/api/v1/inbound/entries/{entry['id']}", headers=viewer).is_success
+    stranger = api.headers_for("CLIENT_ADMIN", other)
+    assert api.client.get("/api/v1/inbound/entries", headers=stranger).json() == []
+    assert (
+        api.client.get(f"/api/v1/inbound/entries/{entry['id']}", headers=stranger).status_code
+        == 404
+    )
+    retry = api.client.post(f"/api/v1/inbound/entries/{entry['id']}/retry", headers=stranger)
+    assert retry.status_code == 404
+    # A pending entry is not "retried"; a viewer may not retry at all.
+    staff = api.headers_for("CLIENT_STAFF", tenant)
+    assert (
+        api.client.post(f"/api/v1/inbound/entries/{entry['id']}/retry", headers=staff).status_code
+        == 409
+    )
+    assert (
+        api.client.post(f"/api/v1/inbound/entries/{entry['id']}/retry", headers=viewer).status_code
+        == 403
+    )
