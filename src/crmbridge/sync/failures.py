@@ -150,12 +150,16 @@ def settle_failure(
         direction=direction,
         record_key=record_key,
     )
-    if row is not None:
+    settle(row, now=now)
+
+
+def settle(row: SyncFailure | None, *, now: datetime) -> None:
+    """Resolve an unsettled failure whose record just synced (no-op for ``None``)."""
+    if row is not None and row.status in ("retrying", "open"):
         row.status = "resolved"
         row.resolved_at = now
         row.resolved_by = "sync"
         row.next_retry_at = None
-        session.flush()
 
 
 def pause_mapping(

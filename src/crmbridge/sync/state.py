@@ -143,5 +143,4 @@ def store_state(
         pair.last_inbound_at = now
     else:
         pair.last_outbound_at = now
-    session.flush()
     return pair

@@ -15,7 +15,6 @@ def add_records(session: Session, records: Sequence[SyncRecord]) -> None:
     """Insert audit rows in the caller's transaction."""
     if records:
         session.add_all(records)
-        session.flush()
 
 
 def list_records(
