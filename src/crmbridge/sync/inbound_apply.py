@@ -36,14 +36,15 @@ from crmbridge.domain.sync import (
 )
 from crmbridge.store.models import Record
 from crmbridge.store.repositories import records as records_repo
+from crmbridge.store.repositories import sync_failures as failures_repo
 from crmbridge.store.repositories import sync_pairs as pairs_repo
 from crmbridge.store.repositories import sync_platform
 from crmbridge.store.repositories import sync_records as audit_repo
 from crmbridge.store.repositories import sync_reviews as reviews_repo
-from crmbridge.store.sync_models import SyncPair, SyncRecord, SyncReview
+from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncRecord, SyncReview
 from crmbridge.sync.audit import audit_row
 from crmbridge.sync.context import MappingRun
-from crmbridge.sync.failures import MappingDataError, register_failure, settle_failure
+from crmbridge.sync.failures import MappingDataError, register_failure, settle
 from crmbridge.sync.inbound_values import reference_links, with_links
 from crmbridge.sync.platform_side import apply_platform_side
 from crmbridge.sync.reviews import applied_decisions, close_review, decisions_of, hold_for_review
@@ -153,6 +154,13 @@ def apply_salesforce_records(
     platform_records = sync_platform.records_by_ids(
         session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, record_ids=platform_ids
     )
+    failures = failures_repo.failures_for_keys(
+        session,
+        tenant_id=scope.tenant_id,
+        mapping_id=mr.id,
+        direction="inbound",
+        record_keys=[v.id for v in fresh],
+    )
     reviews = {
         r.pair_id: r
         for r in reviews_repo.pending_decisions(
@@ -178,6 +186,7 @@ def apply_salesforce_records(
                 platform_records=platform_records,
                 reviews=reviews,
                 matched=matched.get(version.id),
+                failure=failures.get(version.id),
                 errors=errors.get(version.id),
                 context=context,
                 audit=audit,
@@ -215,6 +224,7 @@ def _apply_one(
     platform_records: Mapping[str, Record],
     reviews: Mapping[int, SyncReview],
     matched: str | None,
+    failure: SyncFailure | None,
     errors: Mapping[str, str] | None,
     context: MappingContext,
     audit: list[SyncRecord],
@@ -322,15 +332,9 @@ def _apply_one(
         )
     elif stored is not None and was_in_review:
         close_review(session, tenant_id=scope.tenant_id, pair_id=stored.id, now=scope.now)
-    _mark_record(session, existing, written.platform_id, scope, mr, version, needs_salesforce)
-    settle_failure(
-        session,
-        tenant_id=scope.tenant_id,
-        mapping_id=mr.id,
-        direction="inbound",
-        record_key=version.id,
-        now=scope.now,
-    )
+    if existing is not None:  # a record created just now shows its link already
+        _mark_record(session, existing, written.platform_id, scope, mr, version, needs_salesforce)
+    settle(failure, now=scope.now)
     return _audit_plan(scope, version, plan, written.operation, written.platform_id, audit, leaving)
 
 

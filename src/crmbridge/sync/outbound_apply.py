@@ -39,13 +39,14 @@ from crmbridge.domain.sync import (
 )
 from crmbridge.store.models import Record
 from crmbridge.store.repositories import records as records_repo
+from crmbridge.store.repositories import sync_failures as failures_repo
 from crmbridge.store.repositories import sync_pairs as pairs_repo
 from crmbridge.store.repositories import sync_platform
 from crmbridge.store.repositories import sync_records as audit_repo
-from crmbridge.store.sync_models import SyncPair, SyncRecord
+from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncRecord
 from crmbridge.sync.audit import audit_row
 from crmbridge.sync.context import MappingRun
-from crmbridge.sync.failures import MappingDataError, register_failure, settle_failure
+from crmbridge.sync.failures import MappingDataError, register_failure, settle
 from crmbridge.sync.reviews import hold_for_review
 from crmbridge.sync.run_state import RunState
 from crmbridge.sync.state import pair_state, state_to_json, store_state
@@ -112,11 +113,16 @@ def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
         results = writer.write(sendable) if sendable.writes else []
         with rs.session_factory.begin() as session:
             audit: list[SyncRecord] = []
+            touched = [by_key[(w.object, w.platform_id)] for w, _ in waiting] + [
+                by_key[(r.write.object, r.write.platform_id)] for r in results
+            ]
+            loaded = _Loaded(session, rs, touched)
             for write, error in waiting:
-                _fail(session, rs, by_key[(write.object, write.platform_id)], error, audit)
+                entry = by_key[(write.object, write.platform_id)]
+                _fail(session, rs, loaded, entry, error, audit)
             for result in results:
                 entry = by_key[(result.write.object, result.write.platform_id)]
-                _take(session, rs, entry, result, audit)
+                _take(session, rs, loaded, entry, result, audit)
             audit_repo.add_records(session, audit)
         rs.tracker.doing(f"{batch.object}: sent {len(batch.writes)} records to Salesforce")
 
@@ -322,13 +328,57 @@ def _settle_pair(session: Session, pair: SyncPair | None) -> None:
 # --- step 3: take the results ----------------------------------------------------------------
 
 
+class _Loaded:
+    """The rows one batch's results touch, read in a few queries instead of per record."""
+
+    def __init__(self, session: Session, rs: RunState, entries: Sequence[_Planned]) -> None:
+        self.pairs: dict[str, dict[str, SyncPair]] = {}
+        self.failures: dict[str, dict[str, SyncFailure]] = {}
+        self.records: dict[str, dict[str, Record]] = {}
+        by_mapping: dict[str, set[str]] = {}
+        by_entity: dict[str, set[str]] = {}
+        for entry in entries:
+            mr = entry.item.mapping_run
+            by_mapping.setdefault(mr.id, set()).add(entry.item.platform_id)
+            by_entity.setdefault(mr.entity_name, set()).add(entry.item.platform_id)
+        for mapping_id, ids in by_mapping.items():
+            self.pairs[mapping_id] = pairs_repo.pairs_by_platform_id(
+                session, tenant_id=rs.tenant_id, mapping_id=mapping_id, platform_ids=ids
+            )
+            self.failures[mapping_id] = failures_repo.failures_for_keys(
+                session,
+                tenant_id=rs.tenant_id,
+                mapping_id=mapping_id,
+                direction="outbound",
+                record_keys=ids,
+            )
+        for entity, ids in by_entity.items():
+            self.records[entity] = sync_platform.records_by_ids(
+                session, tenant_id=rs.tenant_id, entity_type=entity, record_ids=ids
+            )
+
+    def pair(self, item: OutboundItem) -> SyncPair | None:
+        return self.pairs.get(item.mapping_run.id, {}).get(item.platform_id)
+
+    def record(self, item: OutboundItem) -> Record | None:
+        return self.records.get(item.mapping_run.entity_name, {}).get(item.platform_id)
+
+    def failure(self, item: OutboundItem) -> SyncFailure | None:
+        return self.failures.get(item.mapping_run.id, {}).get(item.platform_id)
+
+
 def _take(
-    session: Session, rs: RunState, entry: _Planned, result: WriteResult, audit: list[SyncRecord]
+    session: Session,
+    rs: RunState,
+    loaded: _Loaded,
+    entry: _Planned,
+    result: WriteResult,
+    audit: list[SyncRecord],
 ) -> None:
     if not result.success:
         assert result.error is not None
         entry.results.append(result)
-        _fail(session, rs, entry, result.error, audit, body=result.body)
+        _fail(session, rs, loaded, entry, result.error, audit, body=result.body)
         return
     entry.done += 1
     entry.results.append(result)
@@ -336,13 +386,15 @@ def _take(
         entry.salesforce_id = result.salesforce_id
         entry.created = entry.created or bool(result.created)
     if entry.finished:
-        _confirm(session, rs, entry, audit)
+        _confirm(session, rs, loaded, entry, audit)
 
 
-def _confirm(session: Session, rs: RunState, entry: _Planned, audit: list[SyncRecord]) -> None:
+def _confirm(
+    session: Session, rs: RunState, loaded: _Loaded, entry: _Planned, audit: list[SyncRecord]
+) -> None:
     item, mr = entry.item, entry.item.mapping_run
     final = entry.plan.state
-    pair = _pair(session, rs, item)
+    pair = loaded.pair(item)
     if final is not None and entry.salesforce_id and final.salesforce_id is None:
         final = replace(final, salesforce_id=entry.salesforce_id)
     store_state(
@@ -357,15 +409,8 @@ def _confirm(session: Session, rs: RunState, entry: _Planned, audit: list[SyncRe
         inbound=False,
     )
     salesforce_id = (final.salesforce_id if final else None) or entry.pending.salesforce_id
-    _mark(session, rs, item, "synced", salesforce_id)
-    settle_failure(
-        session,
-        tenant_id=rs.tenant_id,
-        mapping_id=mr.id,
-        direction="outbound",
-        record_key=item.platform_id,
-        now=rs.now(),
-    )
+    _mark(session, rs, loaded.record(item), "synced", salesforce_id)
+    settle(loaded.failure(item), now=rs.now())
     outcome = "updated"
     for result in entry.results:
         operation = _operation(entry, result.write)
@@ -380,6 +425,7 @@ def _confirm(session: Session, rs: RunState, entry: _Planned, audit: list[SyncRe
 def _fail(
     session: Session,
     rs: RunState,
+    loaded: _Loaded,
     entry: _Planned,
     error: CrmError,
     audit: list[SyncRecord],
@@ -394,7 +440,7 @@ def _fail(
         # The create succeeded before a later write failed: keep the new id.
         state = replace(state, salesforce_id=entry.salesforce_id)
     operation = _operation(entry, entry.writes[min(entry.done, len(entry.writes) - 1)])
-    _register(session, rs, entry.item, state, error, body or {}, operation, audit)
+    _register(session, rs, entry.item, state, error, body or {}, operation, audit, loaded=loaded)
 
 
 def _register(
@@ -406,6 +452,8 @@ def _register(
     body: Mapping[str, object],
     operation: str,
     audit: list[SyncRecord],
+    *,
+    loaded: _Loaded | None = None,
 ) -> None:
     mr = item.mapping_run
     decision = register_failure(
@@ -423,7 +471,7 @@ def _register(
         now=rs.now(),
         rng=rs.options.rng,
     )
-    pair = _pair(session, rs, item)
+    pair = loaded.pair(item) if loaded is not None else _pair(session, rs, item)
     if state is not None and pair is not None:
         store_state(
             session,
@@ -436,7 +484,8 @@ def _register(
             in_review=pair.in_review,
             inbound=False,
         )
-    _mark(session, rs, item, "failed", None)
+    record = loaded.record(item) if loaded is not None else _live_record(session, rs, item)
+    _mark(session, rs, record, "failed", None)
     outcome = "retrying" if decision.action is RetryAction.RETRY else "failed"
     salesforce_id = state.salesforce_id if state is not None else None
     audit.append(_audit(rs, item, salesforce_id, operation, outcome, error=error))
@@ -455,23 +504,27 @@ def _pair(session: Session, rs: RunState, item: OutboundItem) -> SyncPair | None
     ).get(item.platform_id)
 
 
-def _mark(
-    session: Session, rs: RunState, item: OutboundItem, status: str, salesforce_id: str | None
-) -> None:
-    record = records_repo.get_record(
+def _live_record(session: Session, rs: RunState, item: OutboundItem) -> Record | None:
+    return records_repo.get_record(
         session,
         tenant_id=rs.tenant_id,
         entity_type=item.mapping_run.entity_name,
         record_id=item.platform_id,
     )
-    if record is None:
+
+
+def _mark(
+    session: Session, rs: RunState, record: Record | None, status: str, salesforce_id: str | None
+) -> None:
+    """Show the sync status (and a new Salesforce id) on the platform record."""
+    if record is None or record.deleted_at is not None:
         return
     new_id = None
     if salesforce_id and _relinks(record.salesforce_id, salesforce_id):
         taken = records_repo.get_record_by_salesforce_id(
             session,
             tenant_id=rs.tenant_id,
-            entity_type=item.mapping_run.entity_name,
+            entity_type=record.entity_type,
             salesforce_id=salesforce_id,
         )
         new_id = salesforce_id if taken is None else None
