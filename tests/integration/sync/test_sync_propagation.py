@@ -200,3 +200,32 @@ def test_records_on_both_sides_before_the_first_sync_are_linked_by_email(
     )
     assert len(twins_in_salesforce) == 3
     assert set(twins) < {r["Platform_Id__c"] for r in twins_in_salesforce}
+
+
+def test_a_members_company_finds_or_creates_the_account_once(sync_world: SyncWorld) -> None:
+    sync_world.install()
+    with sync_world.salesforce() as sf:
+        existing = sf.create("Account", {"Name": "Acme"})
+    first = sync_world.create("member", first_name="A", last_name="One", company="ACME ")
+    second = sync_world.create("member", first_name="B", last_name="Two", company="Newco")
+    third = sync_world.create("member", first_name="C", last_name="Three", company="newco")
+    summary = sync_world.run()
+    assert summary.status == "succeeded", summary.error
+    contacts = {
+        r["Platform_Id__c"]: r
+        for r in sync_world.query("SELECT AccountId, Account.Name, Platform_Id__c FROM Contact")
+    }
+    assert contacts[first]["AccountId"] == existing
+    assert contacts[second]["AccountId"] == contacts[third]["AccountId"]
+    assert contacts[second]["Account"]["Name"].lower() == "newco"
+    assert len(sync_world.query("SELECT Id FROM Account WHERE Name = 'Newco'")) == 1
+    # Lookups match names ignoring case and blanks, as SOQL does; the Account's own
+    # spelling then comes back to the platform once, and both sides agree.
+    assert sync_world.run().status == "succeeded"
+    for member in (first, second, third):
+        record = sync_world.record("member", member)
+        assert record is not None
+        assert record.data["company"] == contacts[member]["Account"]["Name"]
+    quiet = sync_world.run()
+    assert quiet.status == "succeeded"
+    assert quiet.total("updated") + quiet.total("created") == 0
