@@ -15,10 +15,14 @@ as deleted in Salesforce: the mapping's delete policy decides (R-F6).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from crmbridge.connections.lifecycle import record_inbound_entry
 from crmbridge.domain.sync import (
@@ -123,8 +127,11 @@ def _after(key: RecordKey) -> soql.Condition:
     )
 
 
-def scope_for(rs: RunState, mr: MappingRun, *, source: str, force: bool = False) -> InboundScope:
-    """The scope of applying a batch of this mapping in this run."""
+def scope_for(
+    rs: RunState, mr: MappingRun, *, source: str, force: bool = False, counted: bool = True
+) -> InboundScope:
+    """The scope of applying a batch of this mapping in this run (``counted``: the
+    batch counts itself in the run's progress)."""
     now = rs.now()
     return InboundScope(
         tenant_id=rs.tenant_id,
@@ -137,7 +144,7 @@ def scope_for(rs: RunState, mr: MappingRun, *, source: str, force: bool = False)
         rng=rs.options.rng,
         source=source,
         force=force,
-        tracker=rs.tracker,
+        tracker=rs.tracker if counted else None,
     )
 
 
@@ -192,15 +199,30 @@ def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
         records: list[dict[str, Any]] = page.get("records", [])
         if pages == 1:
             rs.tracker.set_total(mr.sobject, FlowDirection.INBOUND, int(page.get("totalSize", 0)))
-        with rs.session_factory.begin() as session:
-            apply_salesforce_records(session, scope_for(rs, mr, source="poll"), records)
+        advanced = (
+            advance_watermark(
+                current=current, page=_keys(records, descending=False), signpost=signpost
+            )
+            if moves_watermark
+            else current
+        )
+
+        def apply_page(
+            session: Session,
+            records: list[dict[str, Any]] = records,
+            advanced: Watermark | None = advanced,
+        ) -> InboundResult:
+            result = apply_salesforce_records(
+                session, scope_for(rs, mr, source="poll", counted=False), records
+            )
             if moves_watermark:
-                current = advance_watermark(
-                    current=current, page=_keys(records, descending=False), signpost=signpost
-                )
-                _save_watermark(session, rs, mr, current)
+                _save_watermark(session, rs, mr, advanced)
             if records:
                 record_inbound_entry(session, tenant_id=rs.tenant_id, at=utcnow())
+            return result
+
+        _count(rs, mr, in_transaction(rs, apply_page))
+        current = advanced
         rs.tracker.doing(f"{mr.sobject}: applied page {pages} from Salesforce")
     with rs.session_factory.begin() as session:
         stream_row = state_repo.stream_for_update(
@@ -210,6 +232,30 @@ def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
         if full and moves_watermark:
             stream_row.formula_refreshed_at = rs.now()
         stream_row.updated_at = utcnow()
+
+
+def in_transaction(
+    rs: RunState, work: Callable[[Session], InboundResult], *, attempts: int = 3
+) -> InboundResult:
+    """Run ``work`` in one transaction, again from scratch when a platform record was
+    changed meanwhile (the records' version check) or the database was busy."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with rs.session_factory.begin() as session:
+                return work(session)
+        except (StaleDataError, OperationalError):
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _count(rs: RunState, mr: MappingRun, result: InboundResult) -> None:
+    """Count a committed batch (never one that was rolled back and done again)."""
+    for outcome, n in result.counts.items():
+        rs.tracker.count(mr.sobject, FlowDirection.INBOUND, _OUTCOME.get(outcome, outcome), n)
+
+
+_OUTCOME = {"pending": "updated"}
 
 
 def _pages(rs: RunState, select: soql.Select) -> Iterator[dict[str, Any]]:
@@ -249,14 +295,24 @@ def _apply_leavers(rs: RunState, mr: MappingRun, plan: InboundQueryPlan) -> None
     for page in _pages(rs, select):
         records = page.get("records", [])
         ids = [str(r["Id"]) for r in records]
-        with rs.session_factory.begin() as session:
+
+        def apply_leavers(
+            session: Session,
+            records: list[dict[str, Any]] = records,
+            ids: list[str] = ids,
+        ) -> InboundResult:
             paired = pairs_repo.pairs_by_salesforce_id(
                 session, tenant_id=rs.tenant_id, mapping_id=mr.id, salesforce_ids=ids
             )
             leaving = [r for r in records if str(r["Id"]) in paired]
-            apply_salesforce_records(
-                session, scope_for(rs, mr, source="poll"), leaving, leaving_filter=True
+            return apply_salesforce_records(
+                session,
+                scope_for(rs, mr, source="poll", counted=False),
+                leaving,
+                leaving_filter=True,
             )
+
+        _count(rs, mr, in_transaction(rs, apply_leavers))
 
 
 def fetch_records(
@@ -285,10 +341,15 @@ def apply_specific(
     records = fetch_records(rs, mr, salesforce_ids)
     total = InboundResult()
     for start in range(0, len(records), 500):
-        with rs.session_factory.begin() as session:
-            part = apply_salesforce_records(
-                session, scope_for(rs, mr, source=source, force=True), records[start : start + 500]
-            )
+
+        def apply_part(
+            session: Session, chunk: list[dict[str, Any]] = records[start : start + 500]
+        ) -> InboundResult:
+            scope = scope_for(rs, mr, source=source, force=True, counted=False)
+            return apply_salesforce_records(session, scope, chunk)
+
+        part = in_transaction(rs, apply_part)
+        _count(rs, mr, part)
         for outcome, n in part.counts.items():
             total.add(outcome, n)
         total.pending_salesforce += part.pending_salesforce
