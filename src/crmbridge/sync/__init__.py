@@ -9,6 +9,8 @@ What other parts of crmbridge call:
   :func:`fetch_and_apply` when a notification carries only ids.
 - :func:`purge_sync_records`: the audit trail's retention (the scheduler, daily).
 - :func:`load_sync_settings` / :class:`SyncSettings`: the tenant's sync settings.
+- :func:`object_statuses`: the per-object status lights (importing this package
+  registers them with the connection health).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from crmbridge.sync.runs import (
     run_sync,
 )
 from crmbridge.sync.settings import Frequency, SyncSettings, load_sync_settings
+from crmbridge.sync.status import object_statuses
 from crmbridge.sync.tracker import ProgressSnapshot
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "execute_run",
     "fetch_and_apply",
     "load_sync_settings",
+    "object_statuses",
     "purge_sync_records",
     "run_sync",
 ]

@@ -27,6 +27,8 @@ from crmbridge.domain.sync import (
 )
 from crmbridge.services.access import Principal
 from crmbridge.services.audit import record_audit
+from crmbridge.services.errors import Conflict
+from crmbridge.store.repositories import sync_runs as runs_repo
 from crmbridge.store.repositories import sync_state as repo
 
 
@@ -153,7 +155,16 @@ def save_sync_settings(
 
     Raises:
         pydantic.ValidationError: a value is invalid (nothing is stored).
+        Conflict: a test run is in progress (R-O3).
     """
+    running = [
+        r
+        for r in runs_repo.active_runs(session, tenant_id=tenant_id)
+        if r.kind == "test_run" and r.status == "running"
+    ]
+    if running:
+        # R-O3: the settings a test run depends on stay as they are while it runs.
+        raise Conflict("A test run is in progress; change the sync settings when it ends.")
     before = load_sync_settings(session, tenant_id=tenant_id)
     after = SyncSettings.model_validate({**before.to_dict(), **changes})
     repo.put_settings(

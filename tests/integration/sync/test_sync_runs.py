@@ -102,3 +102,21 @@ def test_audit_rows_older_than_the_retention_are_purged(sync_world: SyncWorld) -
         "items"
     ]
     assert len(rows) == 2
+
+
+def test_settings_cannot_change_while_a_test_run_runs(sync_world: SyncWorld) -> None:
+    with sync_world.session_factory.begin() as session:
+        run = enqueue_run(
+            session, tenant_id=sync_world.tenant_id, request=RunRequest(kind="test_run")
+        )
+        run.status = "running"
+        run.started_at = run.heartbeat_at = utcnow()
+    client = sync_world.api.client
+    refused = client.put(
+        "/api/v1/sync/settings",
+        json={"conflict_policy": "platform_wins"},
+        headers=sync_world.headers(),
+    )
+    assert refused.status_code == 409
+    settings = client.get("/api/v1/sync/settings", headers=sync_world.headers()).json()
+    assert settings["conflict_policy"] == "most_recent"
