@@ -49,6 +49,10 @@ from crmbridge.sync.tracker import ProgressCallback, RunTracker
 log = structlog.get_logger(__name__)
 
 
+class SyncPaused(Exception):
+    """An admin paused the tenant's sync (R-O4); runs wait until it is resumed."""
+
+
 class RunExecutor:
     """Executes one claimed run (see :func:`crmbridge.sync.runs.execute_run`)."""
 
@@ -94,6 +98,8 @@ class RunExecutor:
             self._hold(resume_at, str(exc))
         except ReauthorizationRequired as exc:
             status, error = "paused", f"{exc.message} {exc.advice}"
+        except SyncPaused as exc:
+            status, error = "paused", str(exc)
         except NotConnected as exc:
             status, error = "failed", f"{exc.message} {exc.advice}"
         except RunCancelled:
@@ -132,11 +138,11 @@ class RunExecutor:
                 else (None, None, None)
             )
         if not gate.may_sync:
-            raise (
-                ReauthorizationRequired(gate.reason)
-                if connection is not None and (connection.status == "needs_reauthorization")
-                else NotConnected(gate.reason)
-            )
+            if connection is not None and connection.status == "needs_reauthorization":
+                raise ReauthorizationRequired(gate.reason)
+            if connection is not None and connection.status == "connected":
+                raise SyncPaused(gate.reason or "The tenant's sync is paused.")
+            raise NotConnected(gate.reason)
         if self.request.kind is RunKind.SCHEDULED and not gate.may_sync_automatically:
             raise NotConnected("Auto-sync is off for this tenant.")
         urgent = self.request.urgency.value == "urgent"

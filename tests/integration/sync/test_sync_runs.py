@@ -120,3 +120,18 @@ def test_settings_cannot_change_while_a_test_run_runs(sync_world: SyncWorld) -> 
     assert refused.status_code == 409
     settings = client.get("/api/v1/sync/settings", headers=sync_world.headers()).json()
     assert settings["conflict_policy"] == "most_recent"
+
+
+def test_a_run_of_a_paused_tenant_ends_paused_without_calling_salesforce(
+    sync_world: SyncWorld,
+) -> None:
+    sync_world.install()
+    client = sync_world.api.client
+    paused = client.post(
+        "/api/v1/scheduler/pause", json={"reason": "Data cleanup"}, headers=sync_world.headers()
+    )
+    assert paused.status_code in (200, 204), paused.text
+    summary = sync_world.run()
+    assert summary.status == "paused"
+    assert "Data cleanup" in summary.error
+    assert summary.api_calls == 0
