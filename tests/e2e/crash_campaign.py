@@ -157,6 +157,7 @@ def open_world(directory: Path, name: str) -> Iterator[World]:
     Conflicts: Salesforce wins for organizations (the tenant's policy), the platform
     wins for members (the mapping's own policy); deletes propagate both ways. Both
     policies are deterministic, so two worlds given the same edits end the same.
+    The inbound look-back and safety margin are zero (see below).
     """
     home = directory / name
     home.mkdir(parents=True)
@@ -206,7 +207,20 @@ def open_world(directory: Path, name: str) -> Iterator[World]:
                 f"/api/v1/mappings/{mapping_ids[sobject]}",
                 {"delete_policy": "propagate", "conflict_policy": policy},
             )
-        call("PUT", "/api/v1/sync/settings", {"conflict_policy": "salesforce_wins"})
+        # No look-back and no safety margin: the watermark then moves with every page
+        # (with the defaults each run re-reads the last six minutes, i.e. everything
+        # here, and a watermark committed apart from its records would go unnoticed).
+        # Nothing writes to the org during a sync but the sync itself, so no commit
+        # lands late.
+        call(
+            "PUT",
+            "/api/v1/sync/settings",
+            {
+                "conflict_policy": "salesforce_wins",
+                "lookback_seconds": 0,
+                "safety_margin_seconds": 0,
+            },
+        )
         yield World(
             name=name,
             info=info,
@@ -522,11 +536,11 @@ def check_world(
     ):
         twice = [k for k, n in Counter(r[key] for r in rows).items() if n > 1]
         assert not twice, f"{world.name}: duplicate {label}s in Salesforce: {twice[:5]}"
+        unstamped = [r[key] for r in rows if not r["Platform_Id__c"]]
+        assert not unstamped, f"{world.name}: {label}s without Platform_Id__c: {unstamped[:5]}"
         stamps = Counter(r["Platform_Id__c"] for r in rows)
         shared = [k for k, n in stamps.items() if n > 1]
         assert not shared, f"{world.name}: {label}s sharing a Platform_Id__c: {shared[:5]}"
-        unstamped = [r[key] for r in rows if not r["Platform_Id__c"]]
-        assert not unstamped, f"{world.name}: {label}s without Platform_Id__c: {unstamped[:5]}"
     for label, records, key, rows in (
         ("member", members, "email", contacts),
         ("organization", organizations, "name", accounts),
