@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from crmbridge.domain.entities import ENTITY_TYPES, FieldType
 from crmbridge.domain.mapping import Direction as MappingDirection
 from crmbridge.domain.mapping import FieldMapping, MappingContext, ObjectMapping
 from crmbridge.domain.mapping.apply import map_field
@@ -107,6 +108,7 @@ class MappingCodec:
         self.context = context
         self.fields: dict[str, CanonicalField] = {}
         self._sources: dict[str, FieldMapping] = {}
+        self._unordered = _multi_select_fields(mapping)
         narrowed = MappingDirection(direction.value)
         for field in mapping.fields:
             field_direction = mapping.field_direction(field)
@@ -230,6 +232,8 @@ class MappingCodec:
                 if name not in self.fields:
                     continue
                 value = _canonical_value(output)
+                if name in self._unordered:
+                    value = _as_set(value)
                 if name in values and not is_blank(values[name]):
                     continue  # several mappings fill one field: the first non-empty wins
                 values[name] = value
@@ -270,7 +274,8 @@ class MappingCodec:
             if not _carries(record, name):
                 continue  # not read (a pushed record with fewer fields): unchanged
             if field.kind is CanonicalKind.PLAIN:
-                values[name] = _canonical_value(raw)
+                value = _canonical_value(raw)
+                values[name] = _as_set(value) if name in self._unordered else value
                 continue
             step = field.reference if field.kind is CanonicalKind.REFERENCE else field.lookup
             assert step is not None
@@ -333,6 +338,32 @@ def _union(left: Direction, right: Direction) -> Direction:
 def _carries(record: Mapping[str, Any], name: str) -> bool:
     folded = name.casefold()
     return any(key.casefold() == folded for key in record)
+
+
+def _multi_select_fields(mapping: ObjectMapping) -> frozenset[str]:
+    """Salesforce fields filled from a platform multi-select picklist (a set of values).
+
+    Salesforce returns a multi-select picklist's values in the picklist's defined
+    order, not the order saved (Salesforce Help, knowledge article 000231088), so two
+    sides holding the same values may list them differently: they compare as sets.
+    """
+    entity = ENTITY_TYPES.get(mapping.platform_entity)
+    if entity is None:
+        return frozenset()
+    lists = {f.name for f in entity.fields if f.type is FieldType.MULTI_PICKLIST}
+    return frozenset(
+        name
+        for field in mapping.fields
+        if len(field.salesforce_fields) == 1 and lists.intersection(field.platform_fields)
+        for name in field.salesforce_fields
+    )
+
+
+def _as_set(value: FieldValue) -> FieldValue:
+    """A multi-select value (``a;b``) in one order: sorted, without repeats."""
+    if not isinstance(value, str):
+        return value
+    return ";".join(sorted({part.strip() for part in value.split(";") if part.strip()})) or None
 
 
 def _canonical_value(value: Any) -> FieldValue:
