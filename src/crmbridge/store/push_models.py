@@ -114,3 +114,9 @@ class SyncSchedule(Base):
     last_status: Mapped[str] = mapped_column(sa.String(20), default="")
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime]
+
+
+#: Columns holding sealed secrets, for ``crmbridge secrets rotate``.
+SEALED_COLUMNS: tuple[tuple[type[Base], tuple[str, ...]], ...] = (
+    (InboundEndpoint, ("webhook_secret_sealed",)),
+)

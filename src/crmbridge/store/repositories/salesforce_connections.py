@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crmbridge.store import push_models
 from crmbridge.store.connection_models import (
     SEALED_COLUMNS,
     SalesforceConnection,
@@ -124,7 +125,7 @@ def delete_expired_oauth_states(session: Session, before: datetime) -> int:
 
 def sealed_values(session: Session) -> Iterator[tuple[Base, str, str]]:
     """Every stored sealed value: (row, column name, sealed text)."""
-    for model, columns in SEALED_COLUMNS:
+    for model, columns in (*SEALED_COLUMNS, *push_models.SEALED_COLUMNS):
         for row in session.scalars(sa.select(model)):
             for column in columns:
                 value = getattr(row, column)
