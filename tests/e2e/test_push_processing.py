@@ -106,6 +106,10 @@ def test_an_edit_in_salesforce_arrives_by_outbound_message_and_changes_the_membe
         run = session.get(SyncRun, report.run_id)
         assert run is not None
         assert (run.trigger, run.kind, run.status) == ("push", "specific", "succeeded")
+        sources = set(
+            session.scalars(sa.select(SyncRecord.source).where(SyncRecord.run_id == run.id))
+        )
+        assert sources == {"push"}
 
 
 def test_a_crash_between_store_and_ack_is_redelivered_and_applied_once(

@@ -195,7 +195,7 @@ class RunExecutor:
                 if kind is RunKind.SPECIFIC:
                     ids = _ids_for(mr, self.request.salesforce_ids)
                     if ids:
-                        apply_specific(rs, mr, ids, source="specific")
+                        apply_specific(rs, mr, ids, source=_specific_source(self.request.trigger))
                     continue
                 poll_mapping(rs, mr, self._inbound_request())
             except ConfigurationError as exc:
@@ -319,3 +319,8 @@ def _ids_for(mr: MappingRun, salesforce_ids: tuple[str, ...]) -> list[str]:
     if prefix is None:
         return list(salesforce_ids)
     return [i for i in salesforce_ids if i.startswith(prefix)]
+
+
+def _specific_source(trigger: str) -> str:
+    """How the sync log labels records fetched by id: pushed ones show as push."""
+    return "push" if trigger == "push" else "specific"
