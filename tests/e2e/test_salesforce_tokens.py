@@ -293,6 +293,33 @@ def test_a_revoked_token_needs_reauthorization_then_reauthorizing_resumes(
         assert client.limits()
 
 
+def test_reauthorizing_keeps_a_pause_an_admin_set(
+    private_salesforce_api: ApiWorld, private_org: dict[str, Any]
+) -> None:
+    api = private_salesforce_api
+    tenant = api.new_tenant()
+    connect_oauth(api, tenant, private_org)
+    paused = api.client.post(
+        "/api/v1/scheduler/pause", json={"reason": "data migration"}, headers=_admin(api, tenant)
+    )
+    assert paused.status_code in (200, 204), paused.text
+    settings = _settings(api)
+    refresh = secret_box_for(settings).open(_connection(api, tenant).refresh_token_sealed or "")
+    _revoke_at_salesforce(private_org, refresh)
+    with (
+        pytest.raises(ReauthorizationRequired),
+        open_salesforce_client(api.session_factory, settings, tenant) as client,
+    ):
+        client.limits()
+    connect_oauth(api, tenant, private_org)
+    health = _health(api, tenant)
+    assert health["status"] == "connected"
+    assert health["sync_paused"] is True
+    assert "data migration" in health["sync_paused_reason"]
+    with api.session_factory() as session:
+        assert not sync_gate(session, tenant).may_sync
+
+
 def test_a_password_reset_at_salesforce_pauses_sync_and_asks_for_the_new_password(
     private_salesforce_api: ApiWorld, private_org: dict[str, Any]
 ) -> None:

@@ -137,8 +137,10 @@ def save_connected(
     connection.status = "connected"
     connection.status_reason = ""
     connection.status_changed_at = now
-    connection.sync_paused = False
-    connection.sync_paused_reason = ""
+    if connection.sync_paused_reason == REAUTHORIZATION_PAUSE_REASON:
+        # Only the pause the failed renewal set ends here; an admin's pause stays.
+        connection.sync_paused = False
+        connection.sync_paused_reason = ""
     connection.connected_at = now
     connection.connected_by = principal.label[:254]
     connection.last_success_at = now
@@ -193,6 +195,10 @@ def reauthorization_advice(flow: str | None) -> str:
     )
 
 
+#: Why a failed renewal paused the sync; re-authorizing lifts only this pause.
+REAUTHORIZATION_PAUSE_REASON = "The Salesforce connection needs re-authorization."
+
+
 def mark_needs_reauthorization(session: Session, *, tenant_id: str, error: CrmError) -> bool:
     """Turn a connected tenant to "needs re-authorization" and pause its sync (R-A5).
 
@@ -208,8 +214,9 @@ def mark_needs_reauthorization(session: Session, *, tenant_id: str, error: CrmEr
     connection.status = "needs_reauthorization"
     connection.status_reason = f"Salesforce refused to renew the session: {error}"
     connection.status_changed_at = now
-    connection.sync_paused = True
-    connection.sync_paused_reason = "The Salesforce connection needs re-authorization."
+    if not connection.sync_paused:
+        connection.sync_paused = True
+        connection.sync_paused_reason = REAUTHORIZATION_PAUSE_REASON
     # The session and refresh token are dead; keep nothing that cannot work.
     connection.access_token_sealed = None
     connection.refresh_token_sealed = None
