@@ -1,0 +1,528 @@
+"""Benchmark of the sync engine against the emulated org (not a test).
+
+Seeds an org with N contacts (``crmbridge emulator --seed-contacts N``: N/10 accounts
+come with them; the emulator runs in its own process), connects a tenant with the
+default organization ↔ Account and member ↔ Contact mappings, and measures, each run in
+a child process of its own:
+
+- **initial sync**: every Account and Contact read (``queryAll``, 2,000 a page),
+  created on the platform, and stamped with its platform id in Salesforce (one
+  ``Platform_Id__c`` link write per record);
+- **incremental inbound**: ``--changes`` Contacts updated in Salesforce (one Bulk API
+  2.0 job), then read and applied;
+- **outbound**: ``--changes`` members created on the platform, then upserted to
+  Salesforce (inbound switched off for that run).
+
+For each: records/s over the whole run, the time spent inside Salesforce client calls
+(HTTPS round trips, i.e. the emulator's cost) and the rest (the engine: mapping,
+merge, database), engine-only records/s, the Salesforce API calls made per 10,000
+records (the emulator's own counters) against the minimum (5 per 10,000 read by REST
+query at 2,000 a page, 50 per 10,000 written by collections of 200, about 6 per Bulk
+job), and the peak RSS of the child. Baselines measured in the same run and process
+kind: raw client paging of the same query without the engine, and raw 200-record
+collection upserts of as many Contacts without the engine. Targets (issue 6): API
+calls within 1.2x of the minimum, engine inbound at least 5,000 records/s, peak memory
+of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
+
+    python bench/bench_sync.py                          # 100,000 contacts
+    python bench/bench_sync.py --records 10000          # quick
+    python bench/bench_sync.py --records 100000 1000000 # memory flatness (long)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+#: Records per REST query page and per collection call (REST API Developer Guide,
+#: "Query" batch size and "sObject Collections": at most 200 records per call).
+PAGE = 2000
+COLLECTION = 200
+TARGET_CALL_RATIO = 1.2
+TARGET_INBOUND_PER_SECOND = 5000.0
+TARGET_MEMORY_SPREAD = 0.20
+SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
+
+
+# --- child processes ----------------------------------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def _timed_client_calls() -> Iterator[dict[str, float]]:
+    """Time spent inside ``SalesforceClient.request`` (the one door to Salesforce)."""
+    from crmbridge.salesforce.client import SalesforceClient
+
+    spent = {"seconds": 0.0, "calls": 0.0}
+    original = SalesforceClient.request
+
+    def timed(self: SalesforceClient, *args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - began
+            spent["calls"] += 1
+
+    SalesforceClient.request = timed  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        SalesforceClient.request = original  # type: ignore[method-assign]
+
+
+def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
+    from crmbridge.config import Settings
+    from crmbridge.connections import open_salesforce_client
+    from crmbridge.store.db import create_db_engine, create_session_factory
+
+    settings = Settings()
+    engine = create_db_engine(settings.resolved_database_url())
+    factory = create_session_factory(engine)
+    with _timed_client_calls() as spent:
+        began = time.perf_counter()
+        if mode == "sync":
+            from crmbridge.domain.sync import Direction
+            from crmbridge.sync import RunKind, RunRequest, run_sync
+
+            request = RunRequest(
+                kind=RunKind.NOW, direction=Direction(arg) if arg else None, trigger="bench"
+            )
+            summary = run_sync(factory, settings, tenant_id, request=request)
+            result: dict[str, Any] = {
+                "status": summary.status,
+                "error": summary.error,
+                "counts": summary.counts,
+            }
+        else:
+            with open_salesforce_client(factory, settings, tenant_id) as client:
+                if mode == "raw-read":
+                    records = 0
+                    for page in client.query_pages(arg, include_deleted=True, batch_size=PAGE):
+                        records += len(page.get("records", []))
+                    result = {"records": records}
+                else:  # raw-write: as many Contacts as asked, upserted on Platform_Id__c
+                    bodies = [
+                        {
+                            "Platform_Id__c": f"raw-{i:08d}",
+                            "FirstName": "Raw",
+                            "LastName": f"Baseline {i}",
+                            "Email": f"raw{i}@bench.example.org",
+                        }
+                        for i in range(int(arg))
+                    ]
+                    results = client.upsert_collection("Contact", "Platform_Id__c", bodies)
+                    result = {"records": sum(1 for r in results if r.success)}
+        result["seconds"] = time.perf_counter() - began
+    engine.dispose()
+    result.update(client_seconds=spent["seconds"], peak_mb=_peak_rss_mb())
+    return result
+
+
+# --- the parent ---------------------------------------------------------------------------------
+
+
+class Org:
+    """The emulator in a child process, with its call counters."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+
+    def _admin(self, method: str) -> dict[str, Any]:
+        with httpx.Client(verify=self.info["ca_cert"], timeout=60) as http:
+            response = http.request(
+                method,
+                self.info["admin_url"] + "/calls",
+                headers={"Authorization": f"Bearer {self.info['admin_token']}"},
+            )
+        response.raise_for_status()
+        return dict(response.json()) if response.content else {}
+
+    def reset_calls(self) -> None:
+        self._admin("DELETE")
+
+    def calls(self) -> dict[str, Any]:
+        return self._admin("GET")
+
+
+@contextmanager
+def _emulator(directory: Path, contacts: int) -> Iterator[Org]:
+    info_file = directory / "org.json"
+    command = [
+        str(Path(sys.executable).with_name("crmbridge")),
+        "emulator",
+        "--port",
+        "0",
+        "--data",
+        str(directory / "org"),
+        "--seed-contacts",
+        str(contacts),
+        "--api-quota",
+        "100000000",
+        "--info-file",
+        str(info_file),
+    ]
+    with (directory / "emulator.log").open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while not info_file.exists() or not info_file.read_text().strip():
+            if process.poll() is not None:
+                raise RuntimeError(f"the emulator stopped; see {directory / 'emulator.log'}")
+            time.sleep(0.5)
+        time.sleep(0.2)  # the file is written whole, but give the writer a moment
+        yield Org(json.loads(info_file.read_text()))
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@contextmanager
+def _tenant(directory: Path, org: Org) -> Iterator[tuple[dict[str, str], Any]]:
+    """A migrated SQLite database with a tenant connected to the org; the child env."""
+    from crmbridge.connections.consent import org_settings
+    from crmbridge.connections.testing import api_trusting
+    from crmbridge.store import migrate
+    from crmbridge.store.db import create_db_engine
+
+    url = f"sqlite:///{directory / 'crmbridge.sqlite3'}"
+    migrate.upgrade(url)
+    engine = create_db_engine(url)
+    with ExitStack() as stack:
+        stack.callback(engine.dispose)
+        api = stack.enter_context(
+            api_trusting(org.info, engine=engine, database_url=url, CRMBRIDGE_SECRET_KEY=SECRET_KEY)
+        )
+        tenant_id = api.new_tenant("Bench")
+        headers = api.headers_for("CLIENT_ADMIN", tenant_id)
+        info = org.info
+        for method, path, body in (
+            ("PATCH", "/api/v1/salesforce/settings", org_settings(info)),
+            (
+                "POST",
+                "/api/v1/salesforce/password-login",
+                {k: info[k] for k in ("username", "password", "security_token")},
+            ),
+            (
+                "POST",
+                "/api/v1/mappings/defaults/install",
+                {
+                    "pairs": [
+                        {"platform_entity": "organization", "salesforce_object": "Account"},
+                        {"platform_entity": "member", "salesforce_object": "Contact"},
+                    ],
+                    "enabled": True,
+                },
+            ),
+        ):
+            response = api.client.request(method, path, json=body, headers=headers)
+            assert response.status_code == 200, response.text
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=url,
+            CRMBRIDGE_SECRET_KEY=SECRET_KEY,
+            SALESFORCE_CA_BUNDLE=info["ca_cert"],
+            CRMBRIDGE_DATA_DIR=str(directory / "data"),
+            CRMBRIDGE_LOG_LEVEL="WARNING",
+        )
+        env["BENCH_TENANT"] = tenant_id
+        yield env, api
+
+
+def _run_child(env: dict[str, str], mode: str, arg: str = "") -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", mode, env["BENCH_TENANT"], arg]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"child {mode} failed:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _measured(org: Org, env: dict[str, str], mode: str, arg: str = "") -> dict[str, Any]:
+    org.reset_calls()
+    result = _run_child(env, mode, arg)
+    counted = org.calls()
+    result["api_calls"] = int(counted["total"])
+    result["by_resource"] = counted.get("by_resource", {})
+    if mode == "sync" and result["status"] != "succeeded":
+        raise RuntimeError(f"the sync ended {result['status']}: {result['error']}")
+    return result
+
+
+def _sum(counts: dict[str, dict[str, int]], direction: str, outcomes: tuple[str, ...]) -> int:
+    return sum(
+        c.get(o, 0) for key, c in counts.items() if key.endswith("/" + direction) for o in outcomes
+    )
+
+
+def _engine_soql(env: dict[str, str], sobject: str) -> str:
+    """The query the engine's full inbound read sends for ``sobject``."""
+    from sqlalchemy.orm import sessionmaker
+
+    from crmbridge.domain.sync import plan_inbound_query
+    from crmbridge.mappings.service import load_enabled_mappings
+    from crmbridge.store.db import create_db_engine
+    from crmbridge.sync.context import build_mapping_runs
+    from crmbridge.sync.inbound import inbound_select
+    from crmbridge.sync.settings import SyncSettings
+
+    engine = create_db_engine(env["DATABASE_URL"])
+    with sessionmaker(engine)() as session:
+        active = load_enabled_mappings(session, tenant_id=env["BENCH_TENANT"])
+    engine.dispose()
+    settings = SyncSettings()
+    for mr in build_mapping_runs(active, settings, now=_now()):
+        if mr.sobject == sobject:
+            plan = plan_inbound_query(
+                sobject=sobject,
+                fields=mr.codec.query_fields(),
+                watermark=None,
+                settings=settings.watermark_settings(),
+            )
+            return inbound_select(mr, plan).to_soql()
+    raise LookupError(sobject)
+
+
+def _now() -> Any:
+    from crmbridge.store.db import utcnow
+
+    return utcnow()
+
+
+def _minimum_calls(counts: dict[str, dict[str, int]]) -> int:
+    """Fewest calls for the records a run read and wrote: pages of 2,000, collections of 200."""
+    total = 0
+    for key, c in counts.items():
+        direction = key.rsplit("/", 1)[-1]
+        if direction == "inbound":
+            total += max(1, math.ceil((c.get("done", 0) + c.get("failed", 0)) / PAGE))
+        else:
+            written = sum(c.get(o, 0) for o in ("created", "updated", "deleted", "linked"))
+            total += math.ceil(written / COLLECTION)
+    return total
+
+
+def _update_contacts_in_salesforce(api: Any, tenant_id: str, count: int) -> None:
+    """``count`` Contacts get a new Title in one Bulk API 2.0 update job."""
+    from crmbridge.connections import open_salesforce_client
+    from crmbridge.salesforce.bulk import BulkClient
+
+    with open_salesforce_client(api.session_factory, api.app.state.settings, tenant_id) as sf:
+        ids = [
+            r["Id"]
+            for r in sf.query(
+                f"SELECT Id FROM Contact WHERE Movement_Exclude__c = false LIMIT {count}"
+            )
+        ]
+        rows = [{"Id": i, "Title": f"Bench title {n}"} for n, i in enumerate(ids)]
+        result = BulkClient(sf).ingest("Contact", "update", rows)
+        assert result.state == "JobComplete", result.state
+
+
+def _create_members(api: Any, tenant_id: str, count: int) -> None:
+    from crmbridge.domain.entities import get_entity_type
+    from crmbridge.services import records as records_service
+    from crmbridge.store.repositories.change_log import ChangeContext
+
+    member = get_entity_type("member")
+    context = ChangeContext(source="api", origin="bench", actor="bench")
+    for start in range(0, count, 1000):
+        with api.session_factory.begin() as session:
+            for i in range(start, min(count, start + 1000)):
+                records_service.create_record(
+                    session,
+                    tenant_id=tenant_id,
+                    entity=member,
+                    payload={
+                        "first_name": "Bench",
+                        "last_name": f"Member {i}",
+                        "email": f"member{i}@bench.example.org",
+                        "phone": f"+1 555 {i:07d}",
+                    },
+                    context=context,
+                )
+
+
+def _row(label: str, r: dict[str, Any], records: int, minimum: int | None) -> dict[str, Any]:
+    engine_seconds = max(r["seconds"] - r["client_seconds"], 1e-9)
+    return {
+        "label": label,
+        "records": records,
+        "seconds": r["seconds"],
+        "client": r["client_seconds"],
+        "engine": engine_seconds if minimum is not None else None,
+        "rate": records / r["seconds"] if r["seconds"] else 0.0,
+        "engine_rate": records / engine_seconds if minimum is not None else None,
+        "calls": r["api_calls"],
+        "per10k": r["api_calls"] * 10_000 / records if records else 0.0,
+        "minimum": minimum,
+        "peak_mb": r["peak_mb"],
+    }
+
+
+def bench_size(directory: Path, contacts: int, changes: int) -> list[dict[str, Any]]:
+    """Every measurement at one size; returns the table rows."""
+    rows: list[dict[str, Any]] = []
+    began = time.perf_counter()
+    with _emulator(directory, contacts) as org, _tenant(directory, org) as (env, api):
+        print(f"  seeded and connected in {time.perf_counter() - began:.0f} s", flush=True)
+        headers = api.headers_for("CLIENT_ADMIN", env["BENCH_TENANT"])
+        # No look-back and no safety margin: a run then reads exactly what changed since
+        # the last one (the defaults re-read the last six minutes every run).
+        response = api.client.put(
+            "/api/v1/sync/settings",
+            json={"lookback_seconds": 0, "safety_margin_seconds": 0},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+
+        contact_soql = _engine_soql(env, "Contact")
+        raw = _measured(org, env, "raw-read", contact_soql)
+        rows.append(_row("raw paging of the Contact query (baseline)", raw, raw["records"], None))
+        first = _measured(org, env, "sync")
+        read = _sum(first["counts"], "inbound", ("done", "failed"))
+        rows.append(
+            _row("initial sync: read, create, link", first, read, _minimum_calls(first["counts"]))
+        )
+        print(f"  initial sync: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
+        echoes = _measured(org, env, "sync", "from_salesforce")
+        read = _sum(echoes["counts"], "inbound", ("done", "failed"))
+        rows.append(
+            _row(
+                "inbound: echoes of the link stamps", echoes, read, _minimum_calls(echoes["counts"])
+            )
+        )
+
+        _update_contacts_in_salesforce(api, env["BENCH_TENANT"], changes)
+        updated = _measured(org, env, "sync", "from_salesforce")
+        read = _sum(updated["counts"], "inbound", ("done", "failed"))
+        rows.append(
+            _row(
+                f"inbound: {changes:,} Contacts updated",
+                updated,
+                read,
+                _minimum_calls(updated["counts"]),
+            )
+        )
+
+        _create_members(api, env["BENCH_TENANT"], changes)
+        pushed = _measured(org, env, "sync", "to_salesforce")
+        written = _sum(pushed["counts"], "outbound", ("created", "updated", "deleted", "linked"))
+        rows.append(
+            _row(
+                f"outbound: {changes:,} members created",
+                pushed,
+                written,
+                _minimum_calls(pushed["counts"]),
+            )
+        )
+        baseline = _measured(org, env, "raw-write", str(changes))
+        rows.append(_row("raw collection upserts (baseline)", baseline, baseline["records"], None))
+    return rows
+
+
+def _print_table(contacts: int, rows: list[dict[str, Any]]) -> None:
+    def fmt(value: float | None, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    header = (f"{'run':44} {'records':>9} {'wall s':>7} {'SF s':>7} {'engine s':>8} "
+              f"{'rec/s':>7} {'engine rec/s':>12} {'calls':>6} {'/10k':>6} {'min/10k':>7} "
+              f"{'peak MB':>7}")  # fmt: skip
+    print(f"\n{contacts:,} seeded contacts")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        minimum = r["minimum"]
+        min10k = minimum * 10_000 / r["records"] if minimum is not None and r["records"] else None
+        print(f"{r['label']:44} {r['records']:>9,} {r['seconds']:>7.1f} {r['client']:>7.1f} "
+              f"{fmt(r['engine'], '>8.1f')} {r['rate']:>7,.0f} {fmt(r['engine_rate'], '>12,.0f')} "
+              f"{r['calls']:>6,} {r['per10k']:>6.1f} {fmt(min10k, '>7.1f')} "
+              f"{r['peak_mb']:>7.0f}")  # fmt: skip
+
+
+def _print_ratios(rows: list[dict[str, Any]]) -> None:
+    by = {r["label"].split(":")[0].split(" (")[0]: r for r in rows}
+    raw_read, raw_write = rows[0], rows[-1]
+    first = by["initial sync"]
+    pushed = next(r for r in rows if r["label"].startswith("outbound"))
+
+    def per_record(r: dict[str, Any]) -> float:
+        return float(r["seconds"]) / max(1, r["records"])
+
+    print("\nratios (same run)")
+    print(
+        "  initial sync wall time per record / raw paging per record: "
+        f"{per_record(first) / per_record(raw_read):.1f}x"
+    )
+    print(
+        "  initial sync peak memory / raw paging peak memory: "
+        f"{first['peak_mb'] / raw_read['peak_mb']:.2f}x"
+    )
+    for r in rows:
+        if r["minimum"] is None:
+            continue
+        ratio = r["calls"] / r["minimum"] if r["minimum"] else float("inf")
+        verdict = "meets" if ratio <= TARGET_CALL_RATIO else "MISSES"
+        print(f"  {r['label']}: API calls {r['calls']:,} / minimum {r['minimum']:,} = "
+              f"{ratio:.2f}x ({verdict} {TARGET_CALL_RATIO}x)")  # fmt: skip
+    for r in rows:
+        if r["label"].startswith(("initial", "inbound")):
+            verdict = "meets" if r["engine_rate"] >= TARGET_INBOUND_PER_SECOND else "MISSES"
+            print(f"  {r['label']}: engine-only {r['engine_rate']:,.0f} records/s "
+                  f"({verdict} {TARGET_INBOUND_PER_SECOND:,.0f})")  # fmt: skip
+    print(
+        "  outbound wall time per record / raw upserts per record: "
+        f"{per_record(pushed) / per_record(raw_write):.1f}x; "
+        f"Salesforce time share {pushed['client'] / pushed['seconds']:.0%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000],
+                        help="contacts to seed (one full set of runs per size)")  # fmt: skip
+    parser.add_argument("--changes", type=int, default=10_000,
+                        help="records changed for the incremental and outbound runs")  # fmt: skip
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(*args.child)))
+        return
+    peaks: dict[int, float] = {}
+    for contacts in args.records:
+        changes = min(args.changes, contacts)
+        print(f"{contacts:,} contacts ({changes:,} changes)…", flush=True)
+        began = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="crmbridge-bench-sync-") as tmp:
+            rows = bench_size(Path(tmp), contacts, changes)
+        _print_table(contacts, rows)
+        _print_ratios(rows)
+        print(f"  (this size took {time.perf_counter() - began:.0f} s in all)")
+        peaks[contacts] = next(r for r in rows if r["label"].startswith("initial"))["peak_mb"]
+    if len(peaks) > 1:
+        low, high = min(peaks.values()), max(peaks.values())
+        spread = (high - low) / low
+        verdict = "flat" if spread <= TARGET_MEMORY_SPREAD else "NOT flat"
+        sizes = ", ".join(f"{n:,}: {mb:.0f} MB" for n, mb in sorted(peaks.items()))
+        print(f"\ninitial sync peak memory {sizes}: spread {spread:.0%} ({verdict}, "
+              f"target within {TARGET_MEMORY_SPREAD:.0%})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
