@@ -97,17 +97,19 @@ def test_a_failure_after_the_record_write_keeps_neither_record_nor_entry(
     db_session: Session,
 ) -> None:
     tenant = _tenant(db_session)
-    # The record INSERT succeeds and is flushed; the entry's INSERT then violates the
-    # source CHECK constraint, a real database failure inside the same repository call.
+    # The record INSERT succeeds; the entry's INSERT (at the flush that numbers it)
+    # then violates the source CHECK constraint, a real database failure in the same
+    # transaction.
+    repo.insert_record(
+        db_session,
+        tenant_id=tenant,
+        entity_type="member",
+        record_id="r-1",
+        values={"first_name": "A", "last_name": "B"},
+        context=ChangeContext(source="pigeon"),
+    )
     with pytest.raises(sa.exc.IntegrityError):
-        repo.insert_record(
-            db_session,
-            tenant_id=tenant,
-            entity_type="member",
-            record_id="r-1",
-            values={"first_name": "A", "last_name": "B"},
-            context=ChangeContext(source="pigeon"),
-        )
+        db_session.flush()
     db_session.rollback()
     assert count_records(db_session, tenant) == 0
     assert count_changes(db_session, tenant) == 0

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
 
 from crmbridge.domain.entities import (
     EntityType,
@@ -25,7 +26,7 @@ from crmbridge.domain.entities import (
 )
 from crmbridge.services.custom_fields import custom_field_specs
 from crmbridge.services.errors import NotFound, StaleVersion
-from crmbridge.store.models import Record
+from crmbridge.store.models import CustomFieldDefinition, Record
 from crmbridge.store.repositories import records as repo
 from crmbridge.store.repositories.change_log import ChangeContext
 
@@ -44,9 +45,42 @@ class RecordPage:
 
 
 def fields_for(session: Session, *, tenant_id: str, entity: EntityType) -> dict[str, FieldSpec]:
-    """Core and custom fields of ``entity`` for this tenant."""
-    custom = custom_field_specs(session, tenant_id=tenant_id, entity_type=entity.name)
-    return record_fields(entity, custom)
+    """Core and custom fields of ``entity`` for this tenant.
+
+    Read once per transaction (a sync page validates hundreds of records); writing a
+    custom field definition in the transaction forgets what was read.
+    """
+    cache = _fields_cache(session)
+    key = (tenant_id, entity.name)
+    fields = cache.get(key)
+    if fields is None:
+        custom = custom_field_specs(session, tenant_id=tenant_id, entity_type=entity.name)
+        fields = cache[key] = record_fields(entity, custom)
+    return fields
+
+
+_FIELDS_CACHE = "crmbridge.records.fields"
+
+
+def _fields_cache(session: Session) -> dict[tuple[str, str], dict[str, FieldSpec]]:
+    """The field specs read in the session's current transaction."""
+    transaction = session.get_transaction()
+    held = session.info.get(_FIELDS_CACHE)
+    if held is None or held[0] is not transaction:
+        held = session.info[_FIELDS_CACHE] = (transaction, {})
+    cache: dict[tuple[str, str], dict[str, FieldSpec]] = held[1]
+    return cache
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_fields_on_definition_writes(
+    session: Session, _context: UOWTransaction, _instances: object
+) -> None:
+    if any(
+        isinstance(o, CustomFieldDefinition)
+        for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info.pop(_FIELDS_CACHE, None)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -183,13 +217,22 @@ def update_record(
     context: ChangeContext,
     expected_version: int | None = None,
     sync_status: str | None = None,
+    record: Record | None = None,
 ) -> Record:
     """Apply a partial update; an update that changes nothing writes nothing.
 
     ``sync_status`` (default ``pending``: the change still has to reach Salesforce) lets
-    the inbound sync mark values that came from Salesforce as ``synced``.
+    the inbound sync mark values that came from Salesforce as ``synced``. ``record``:
+    the live record, when the caller has loaded it already (saves a query).
     """
-    record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
+    if (
+        record is None
+        or record.id != record_id
+        or record.tenant_id != tenant_id
+        or record.entity_type != entity.name
+        or record.deleted_at is not None
+    ):
+        record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
     fields = fields_for(session, tenant_id=tenant_id, entity=entity)
     values = validate_record_input(
         entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=True

@@ -121,6 +121,7 @@ def apply_platform_side(
             payload=values,
             context=log,
             sync_status=status,
+            record=existing,
         )
         return PlatformOutcome(operation=operation, platform_id=existing.id)
     except RecordValidationError as exc:

@@ -1,13 +1,21 @@
-"""The change log (transactional outbox, R-D3): written with each record write, read by the sync."""
+"""The change log (transactional outbox, R-D3): written with each record write, read by the sync.
+
+Entries get their per-tenant ``seq`` when the session flushes them: one
+:func:`next_change_seqs` reservation per tenant and flush, numbered in the order they
+were appended, instead of one locking UPDATE and one flush per entry (a sync page
+writes hundreds of records in one transaction).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import itertools
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
 
 from crmbridge.domain.entities.changes import ValueChange
 from crmbridge.store.db import utcnow
@@ -43,7 +51,6 @@ def append_change(
     new_values: dict[str, Any] = {c.field: c.new for c in changes}
     entry = ChangeLogEntry(
         tenant_id=tenant_id,
-        seq=next_change_seqs(session, tenant_id),
         entity_type=entity_type,
         record_id=record_id,
         operation=operation,
@@ -56,9 +63,36 @@ def append_change(
         actor=context.actor[:100],
         created_at=utcnow(),
     )
+    # Numbered at the next flush (see _number_new_entries), in the order appended.
+    entry.info_order = next(_appended)  # type: ignore[attr-defined]
     session.add(entry)
-    session.flush()
     return entry
+
+
+#: Order of appends within the process (numbering follows it within a flush).
+_appended = itertools.count()
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_entries(
+    session: Session, _context: UOWTransaction, _instances: Iterable[object] | None
+) -> None:
+    """Give the entries about to be inserted their ``seq``: one reservation per tenant.
+
+    The reservation's UPDATE locks the tenant row until the transaction ends, so per
+    tenant the numbers stay gap-free and in commit order (see :func:`next_change_seqs`).
+    """
+    waiting = sorted(
+        (o for o in session.new if isinstance(o, ChangeLogEntry) and o.seq is None),
+        key=lambda entry: getattr(entry, "info_order", 0),
+    )
+    by_tenant: dict[str, list[ChangeLogEntry]] = {}
+    for entry in waiting:
+        by_tenant.setdefault(entry.tenant_id, []).append(entry)
+    for tenant_id, entries in by_tenant.items():
+        first = next_change_seqs(session, tenant_id, count=len(entries))
+        for offset, entry in enumerate(entries):
+            entry.seq = first + offset
 
 
 def read_changes(
