@@ -1,17 +1,14 @@
 """Change-log entries are numbered when they are flushed: one reservation per tenant
-and flush, gap-free and in the order the writes were made (R-D3); field definitions
-are read once per transaction but never stale."""
+and flush, gap-free and in the order the writes were made (R-D3)."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crmbridge.domain.entities import RecordValidationError, get_entity_type
-from crmbridge.services import custom_fields, factories
+from crmbridge.domain.entities import get_entity_type
+from crmbridge.services import factories
 from crmbridge.services import records as service
-from crmbridge.services.access import CLI_PRINCIPAL
 from crmbridge.store.models import ChangeLogEntry
 from crmbridge.store.repositories.change_log import ChangeContext, latest_seq
 
@@ -63,25 +60,3 @@ def test_entries_of_one_flush_are_numbered_in_write_order_per_tenant(db_session:
         assert [(r, op) for _, r, op in numbered] == writes
         assert [seq for seq, _, _ in numbered] == list(range(1, len(writes) + 1))
         assert latest_seq(db_session, tenant) == len(writes)
-
-
-def test_a_custom_field_defined_in_the_transaction_is_seen_by_the_next_write(
-    db_session: Session,
-) -> None:
-    tenant = factories.create_tenant(db_session).id
-    db_session.commit()
-    payload = {"first_name": "Ada", "last_name": "Lovelace", "card_code": "X1"}
-    with pytest.raises(RecordValidationError):
-        service.create_record(
-            db_session, tenant_id=tenant, entity=MEMBER, payload=payload, context=API
-        )
-    custom_fields.create_definition(
-        db_session,
-        CLI_PRINCIPAL,
-        tenant_id=tenant,
-        attributes={"entity_type": "member", "name": "card_code", "type": "string"},
-    )
-    record = service.create_record(
-        db_session, tenant_id=tenant, entity=MEMBER, payload=payload, context=API
-    )
-    assert record.data["card_code"] == "X1"

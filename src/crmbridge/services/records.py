@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ def fields_for(session: Session, *, tenant_id: str, entity: EntityType) -> dict[
     Read once per transaction (a sync page validates hundreds of records); writing a
     custom field definition in the transaction forgets what was read.
     """
-    cache = _fields_cache(session)
+    cache = _known(session).fields
     key = (tenant_id, entity.name)
     fields = cache.get(key)
     if fields is None:
@@ -59,17 +59,27 @@ def fields_for(session: Session, *, tenant_id: str, entity: EntityType) -> dict[
     return fields
 
 
-_FIELDS_CACHE = "crmbridge.records.fields"
+@dataclass
+class _Known:
+    """What one transaction has read already (a sync page writes hundreds of records)."""
+
+    transaction: object
+    #: Field specs per (tenant, entity type).
+    fields: dict[tuple[str, str], dict[str, FieldSpec]] = field(default_factory=dict)
+    #: Records seen live, as (tenant, entity type, id); a delete here forgets its id.
+    live: set[tuple[str, str, str]] = field(default_factory=set)
 
 
-def _fields_cache(session: Session) -> dict[tuple[str, str], dict[str, FieldSpec]]:
-    """The field specs read in the session's current transaction."""
+_KNOWN = "crmbridge.records.known"
+
+
+def _known(session: Session) -> _Known:
+    """The reads of the session's current transaction."""
     transaction = session.get_transaction()
-    held = session.info.get(_FIELDS_CACHE)
-    if held is None or held[0] is not transaction:
-        held = session.info[_FIELDS_CACHE] = (transaction, {})
-    cache: dict[tuple[str, str], dict[str, FieldSpec]] = held[1]
-    return cache
+    known = session.info.get(_KNOWN)
+    if not isinstance(known, _Known) or known.transaction is not transaction:
+        known = session.info[_KNOWN] = _Known(transaction=transaction)
+    return known
 
 
 @event.listens_for(Session, "before_flush")
@@ -80,7 +90,21 @@ def _forget_fields_on_definition_writes(
         isinstance(o, CustomFieldDefinition)
         for o in (*session.new, *session.dirty, *session.deleted)
     ):
-        session.info.pop(_FIELDS_CACHE, None)
+        session.info.pop(_KNOWN, None)
+
+
+def _live_ids(session: Session, *, tenant_id: str, entity_type: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are live records, asking the database only about unseen ones."""
+    live = _known(session).live
+    found = {i for i in ids if (tenant_id, entity_type, i) in live}
+    unseen = [i for i in ids if i not in found]
+    if unseen:
+        hits = repo.existing_record_ids(
+            session, tenant_id=tenant_id, entity_type=entity_type, record_ids=unseen
+        )
+        live.update((tenant_id, entity_type, i) for i in hits)
+        found |= hits
+    return found
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -117,9 +141,7 @@ def _check_references(
         target = values.get(spec.name)
         if target is None or spec.references is None:
             continue
-        found = repo.existing_record_ids(
-            session, tenant_id=tenant_id, entity_type=spec.references, record_ids=[target]
-        )
+        found = _live_ids(session, tenant_id=tenant_id, entity_type=spec.references, ids=[target])
         if not found:
             errors.append(FieldError(field=spec.name, message=f"no {spec.references} with this id"))
         elif spec.references == entity.name and _creates_cycle(
@@ -256,6 +278,7 @@ def delete_record(
 ) -> Record:
     record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
     _check_version(record, expected_version)
+    _known(session).live.discard((tenant_id, entity.name, record.id))
     return repo.soft_delete_record(session, record, context=context)
 
 
