@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crmbridge.domain.errors import ConfigurationError, CrmError, RecordError
+from crmbridge.domain.errors import ConfigurationError, CrmError, RecordError, RetryableError
 from crmbridge.domain.sync import RetryAction, RetryDecision, RetryStrategy
 from crmbridge.services.access import Principal
 from crmbridge.services.audit import record_audit
@@ -33,6 +33,17 @@ class MappingDataError(RecordError):
     """The record's values could not be mapped (a transform, a reference, validation)."""
 
     advice = "Fix the record (or the mapping that fills the field) and retry it."
+
+
+class ParentNotLinked(RetryableError):
+    """The record points at a parent that has not synced yet (read later, or failing)."""
+
+    #: The failure's ``error_code``, by which a run finds the records it can retry.
+    CODE = "PARENT_NOT_LINKED"
+    advice = "Nothing to do once the parent syncs; fix the parent record if it keeps failing."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=self.CODE)
 
 
 def register_failure(

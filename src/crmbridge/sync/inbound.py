@@ -44,6 +44,7 @@ from crmbridge.store.repositories import sync_reviews as reviews_repo
 from crmbridge.store.repositories import sync_state as state_repo
 from crmbridge.sync.canonical import parse_time
 from crmbridge.sync.context import MappingRun, mapping_context
+from crmbridge.sync.failures import ParentNotLinked
 from crmbridge.sync.inbound_apply import InboundResult, InboundScope, apply_salesforce_records
 from crmbridge.sync.run_state import RunState
 
@@ -224,6 +225,7 @@ def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
         _count(rs, mr, in_transaction(rs, apply_page))
         current = advanced
         rs.tracker.doing(f"{mr.sobject}: applied page {pages} from Salesforce")
+    link_waiting_records(rs, mr)
     with rs.session_factory.begin() as session:
         stream_row = state_repo.stream_for_update(
             session, tenant_id=rs.tenant_id, mapping_id=mr.id, salesforce_object=mr.sobject
@@ -250,9 +252,52 @@ def in_transaction(
 
 
 def _count(rs: RunState, mr: MappingRun, result: InboundResult) -> None:
-    """Count a committed batch (never one that was rolled back and done again)."""
+    """Count a committed batch (never one that was rolled back and done again).
+
+    Records waiting for a parent are counted when :func:`link_waiting_records` is done
+    with them.
+    """
     for outcome, n in result.counts.items():
-        rs.tracker.count(mr.sobject, FlowDirection.INBOUND, _OUTCOME.get(outcome, outcome), n)
+        if outcome != "waiting":
+            rs.tracker.count(mr.sobject, FlowDirection.INBOUND, _OUTCOME.get(outcome, outcome), n)
+
+
+#: Rounds of :func:`link_waiting_records`: one per hierarchy level read out of order.
+LINK_ROUNDS = 10
+
+
+def link_waiting_records(rs: RunState, mr: MappingRun) -> None:
+    """Apply again, now, this run's records that waited for a parent read after them.
+
+    A child read on an earlier page than its parent (``ParentId`` of an Account
+    hierarchy; SOQL orders by ``SystemModstamp``, not by depth) fails with
+    :class:`~crmbridge.sync.failures.ParentNotLinked`, a retryable failure committed
+    with its page. Once every page is applied the parents are linked, so the children
+    are read again and applied, round after round while some succeed; what still waits
+    is counted failed and retried by later runs (backoff, then dead letter).
+    """
+    before = 0
+    for round_ in range(LINK_ROUNDS + 1):
+        with rs.session_factory() as session:
+            left = [
+                f.record_key
+                for f in failures_repo.run_failures_with_code(
+                    session,
+                    tenant_id=rs.tenant_id,
+                    mapping_id=mr.id,
+                    direction="inbound",
+                    run_id=rs.run_id,
+                    error_code=ParentNotLinked.CODE,
+                )
+                if f.record_key
+            ]
+        if not left or len(left) == before or round_ == LINK_ROUNDS:
+            break  # all linked, or the last round linked none
+        before = len(left)
+        rs.tracker.doing(f"{mr.sobject}: linking {len(left)} records to parents read after them")
+        apply_specific(rs, mr, left, source="poll")
+    if left:
+        rs.tracker.count(mr.sobject, FlowDirection.INBOUND, "failed", len(left))
 
 
 _OUTCOME = {"pending": "updated"}

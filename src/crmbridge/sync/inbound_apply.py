@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crmbridge.domain.errors import CrmError
 from crmbridge.domain.mapping import MappingContext
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.sync import (
@@ -43,8 +44,9 @@ from crmbridge.store.repositories import sync_records as audit_repo
 from crmbridge.store.repositories import sync_reviews as reviews_repo
 from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncRecord, SyncReview
 from crmbridge.sync.audit import audit_row
+from crmbridge.sync.canonical import CanonicalKind
 from crmbridge.sync.context import MappingRun
-from crmbridge.sync.failures import MappingDataError, register_failure, settle
+from crmbridge.sync.failures import MappingDataError, ParentNotLinked, register_failure, settle
 from crmbridge.sync.inbound_values import reference_links, with_links
 from crmbridge.sync.platform_side import apply_platform_side
 from crmbridge.sync.reviews import applied_decisions, close_review, decisions_of, hold_for_review
@@ -208,6 +210,8 @@ def apply_salesforce_records(
     audit_repo.add_records(session, audit)
     if scope.tracker is not None:
         for outcome, n in result.counts.items():
+            if outcome == "waiting":
+                continue  # counted once its parent has synced, or as failed if it never does
             name = "updated" if outcome == "pending" else outcome
             scope.tracker.count(mr.sobject, FlowDirection.INBOUND, name, n)
     return result
@@ -484,7 +488,13 @@ def _fail(
 ) -> str:
     mr = scope.mapping_run
     message = "; ".join(f"{label}: {text}" for label, text in problems.items())
-    error = MappingDataError(message)
+    # Only links to parents not synced yet (a parent read on a later page): retryable,
+    # and retried in this run once the pages are done (inbound.link_waiting_records).
+    waiting = all(
+        (f := mr.codec.fields.get(label)) is not None and f.kind is CanonicalKind.REFERENCE
+        for label in problems
+    )
+    error: CrmError = ParentNotLinked(message) if waiting else MappingDataError(message)
     register_failure(
         session,
         tenant_id=scope.tenant_id,
@@ -511,13 +521,13 @@ def _fail(
             platform_id=pair.platform_id if pair is not None else None,
             salesforce_id=version.id,
             operation="update" if pair is not None else "create",
-            outcome="failed",
+            outcome="retrying" if waiting else "failed",
             source=scope.source,
             error=error,
             at=scope.now,
         )
     )
-    return "failed"
+    return "waiting" if waiting else "failed"
 
 
 def _audit_plan(

@@ -74,6 +74,32 @@ def due_failures(
     )
 
 
+def run_failures_with_code(
+    session: Session,
+    *,
+    tenant_id: str,
+    mapping_id: str,
+    direction: str,
+    run_id: str,
+    error_code: str,
+) -> list[SyncFailure]:
+    """Unsettled failures of one run with one error code (e.g. waiting for a parent)."""
+    return list(
+        session.scalars(
+            sa.select(SyncFailure)
+            .where(
+                SyncFailure.tenant_id == tenant_id,
+                SyncFailure.mapping_id == mapping_id,
+                SyncFailure.direction == direction,
+                SyncFailure.run_id == run_id,
+                SyncFailure.error_code == error_code,
+                SyncFailure.status.in_(OPEN_STATUSES),
+            )
+            .order_by(SyncFailure.id)
+        )
+    )
+
+
 def add_failure(session: Session, failure: SyncFailure) -> SyncFailure:
     """Insert a failure."""
     session.add(failure)
