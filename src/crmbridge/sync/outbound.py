@@ -126,11 +126,12 @@ def _pending_items(rs: RunState) -> list[OutboundItem]:
             waiting = failures_repo.scheduled_later(
                 session, tenant_id=rs.tenant_id, mapping_id=mr.id, direction="outbound", now=now
             )
-            for pair in pairs_repo.pairs_needing_outbound(
+            skip = waiting | due
+            for platform_id in pairs_repo.platform_ids_needing_outbound(
                 session, tenant_id=rs.tenant_id, mapping_id=mr.id, limit=100_000
             ):
-                if pair.platform_id and pair.platform_id not in waiting | due:
-                    items.append(OutboundItem(mapping_run=mr, platform_id=pair.platform_id))
+                if platform_id not in skip:
+                    items.append(OutboundItem(mapping_run=mr, platform_id=platform_id))
             items.extend(
                 OutboundItem(mapping_run=mr, platform_id=pid, source="retry") for pid in sorted(due)
             )

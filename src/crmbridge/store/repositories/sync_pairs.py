@@ -63,17 +63,23 @@ def get_pair(session: Session, *, tenant_id: str, pair_id: int) -> SyncPair | No
     return pair if pair is not None and pair.tenant_id == tenant_id else None
 
 
-def pairs_needing_outbound(
+def platform_ids_needing_outbound(
     session: Session, *, tenant_id: str, mapping_id: str, limit: int
-) -> list[SyncPair]:
-    """Pairs whose Salesforce write is planned but not confirmed."""
+) -> list[str]:
+    """Platform ids of pairs whose Salesforce write is planned but not confirmed.
+
+    Only the ids: after an initial sync every pair waits for its link stamp, and
+    loading the pairs themselves (their state documents) would take memory in
+    proportion to the org (about 5 KB a pair).
+    """
     return list(
         session.scalars(
-            sa.select(SyncPair)
+            sa.select(SyncPair.platform_id)
             .where(
                 SyncPair.tenant_id == tenant_id,
                 SyncPair.mapping_id == mapping_id,
                 SyncPair.needs_outbound.is_(True),
+                SyncPair.platform_id.is_not(None),
             )
             .order_by(SyncPair.id)
             .limit(limit)
