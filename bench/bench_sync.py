@@ -11,7 +11,8 @@ a child process of its own:
 - **incremental inbound**: ``--changes`` Contacts updated in Salesforce (one Bulk API
   2.0 job), then read and applied;
 - **outbound**: ``--changes`` members created on the platform, then upserted to
-  Salesforce (inbound switched off for that run).
+  Salesforce (inbound switched off for that run); then as many again with the bulk
+  threshold at 0, so every step goes as one Bulk API 2.0 ingest job.
 
 For each: records/s over the whole run, the time spent inside Salesforce client calls
 (HTTPS round trips, i.e. the emulator's cost) and the rest (the engine: mapping,
@@ -51,6 +52,11 @@ import httpx
 #: "Query" batch size and "sObject Collections": at most 200 records per call).
 PAGE = 2000
 COLLECTION = 200
+#: A Bulk API 2.0 ingest job: create, upload, close, poll, successful and failed
+#: results (Bulk API 2.0 Developer Guide, "Walkthrough for Bulk Insert").
+BULK_JOB_CALLS = 6
+#: Records the engine writes per step at most (``RunOptions.outbound_chunk``).
+OUTBOUND_CHUNK = 2000
 TARGET_CALL_RATIO = 1.2
 TARGET_INBOUND_PER_SECOND = 5000.0
 TARGET_MEMORY_SPREAD = 0.20
@@ -67,11 +73,14 @@ def _peak_rss_mb() -> float:
 
 @contextmanager
 def _timed_client_calls() -> Iterator[dict[str, float]]:
-    """Time spent inside ``SalesforceClient.request`` (the one door to Salesforce)."""
+    """Time spent inside ``SalesforceClient.request`` (the one door to Salesforce), plus
+    the waits between a Bulk API 2.0 job's state polls (Salesforce is working then)."""
+    from crmbridge.salesforce.bulk import BulkClient
     from crmbridge.salesforce.client import SalesforceClient
 
     spent = {"seconds": 0.0, "calls": 0.0}
     original = SalesforceClient.request
+    original_init = BulkClient.__init__
 
     def timed(self: SalesforceClient, *args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
@@ -81,11 +90,20 @@ def _timed_client_calls() -> Iterator[dict[str, float]]:
             spent["seconds"] += time.perf_counter() - began
             spent["calls"] += 1
 
+    def timed_sleep(seconds: float) -> None:
+        spent["seconds"] += seconds
+        time.sleep(seconds)
+
+    def bulk_init(self: BulkClient, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **{**kwargs, "sleep": timed_sleep})
+
     SalesforceClient.request = timed  # type: ignore[method-assign]
+    BulkClient.__init__ = bulk_init  # type: ignore[method-assign]
     try:
         yield spent
     finally:
         SalesforceClient.request = original  # type: ignore[method-assign]
+        BulkClient.__init__ = original_init  # type: ignore[method-assign]
 
 
 def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
@@ -305,8 +323,9 @@ def _now() -> Any:
     return utcnow()
 
 
-def _minimum_calls(counts: dict[str, dict[str, int]]) -> int:
-    """Fewest calls for the records a run read and wrote: pages of 2,000, collections of 200."""
+def _minimum_calls(counts: dict[str, dict[str, int]], *, bulk: bool = False) -> int:
+    """Fewest calls for the records a run read and wrote: pages of 2,000, collections of
+    200 (``bulk``: about 6 calls per Bulk API 2.0 job of up to ``OUTBOUND_CHUNK``)."""
     total = 0
     for key, c in counts.items():
         direction = key.rsplit("/", 1)[-1]
@@ -314,7 +333,10 @@ def _minimum_calls(counts: dict[str, dict[str, int]]) -> int:
             total += max(1, math.ceil((c.get("done", 0) + c.get("failed", 0)) / PAGE))
         else:
             written = sum(c.get(o, 0) for o in ("created", "updated", "deleted", "linked"))
-            total += math.ceil(written / COLLECTION)
+            if bulk:
+                total += BULK_JOB_CALLS * math.ceil(written / OUTBOUND_CHUNK)
+            else:
+                total += math.ceil(written / COLLECTION)
     return total
 
 
@@ -335,16 +357,16 @@ def _update_contacts_in_salesforce(api: Any, tenant_id: str, count: int) -> None
         assert result.state == "JobComplete", result.state
 
 
-def _create_members(api: Any, tenant_id: str, count: int) -> None:
+def _create_members(api: Any, tenant_id: str, count: int, *, first: int = 0) -> None:
     from crmbridge.domain.entities import get_entity_type
     from crmbridge.services import records as records_service
     from crmbridge.store.repositories.change_log import ChangeContext
 
     member = get_entity_type("member")
     context = ChangeContext(source="api", origin="bench", actor="bench")
-    for start in range(0, count, 1000):
+    for start in range(first, first + count, 1000):
         with api.session_factory.begin() as session:
-            for i in range(start, min(count, start + 1000)):
+            for i in range(start, min(first + count, start + 1000)):
                 records_service.create_record(
                     session,
                     tenant_id=tenant_id,
@@ -432,6 +454,17 @@ def bench_size(directory: Path, contacts: int, changes: int) -> list[dict[str, A
                 _minimum_calls(pushed["counts"]),
             )
         )
+        # The same through Bulk API 2.0: every step of more than 0 records is a job.
+        response = api.client.put(
+            "/api/v1/sync/settings", json={"bulk_threshold": 0}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        _create_members(api, env["BENCH_TENANT"], changes, first=changes)
+        bulk = _measured(org, env, "sync", "to_salesforce")
+        written = _sum(bulk["counts"], "outbound", ("created", "updated", "deleted", "linked"))
+        label = f"outbound via Bulk API 2.0: {changes:,} created"
+        rows.append(_row(label, bulk, written, _minimum_calls(bulk["counts"], bulk=True)))
+        print(f"  {label}: {bulk['seconds']:.0f} s {bulk['by_resource']}", flush=True)
         baseline = _measured(org, env, "raw-write", str(changes))
         rows.append(_row("raw collection upserts (baseline)", baseline, baseline["records"], None))
     return rows
@@ -460,7 +493,7 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
     by = {r["label"].split(":")[0].split(" (")[0]: r for r in rows}
     raw_read, raw_write = rows[0], rows[-1]
     first = by["initial sync"]
-    pushed = next(r for r in rows if r["label"].startswith("outbound"))
+    pushed = next(r for r in rows if r["label"].startswith("outbound:"))
 
     def per_record(r: dict[str, Any]) -> float:
         return float(r["seconds"]) / max(1, r["records"])
