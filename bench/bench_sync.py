@@ -446,14 +446,9 @@ def bench_size(directory: Path, contacts: int, changes: int) -> list[dict[str, A
         _create_members(api, env["BENCH_TENANT"], changes)
         pushed = _measured(org, env, "sync", "to_salesforce")
         written = _sum(pushed["counts"], "outbound", ("created", "updated", "deleted", "linked"))
-        rows.append(
-            _row(
-                f"outbound: {changes:,} members created",
-                pushed,
-                written,
-                _minimum_calls(pushed["counts"]),
-            )
-        )
+        label = f"outbound: {changes:,} members created"
+        rows.append(_row(label, pushed, written, _minimum_calls(pushed["counts"])))
+        print(f"  {label}: {pushed['seconds']:.0f} s {pushed['by_resource']}", flush=True)
         # The same through Bulk API 2.0: every step of more than 0 records is a job.
         response = api.client.put(
             "/api/v1/sync/settings", json={"bulk_threshold": 0}, headers=headers
