@@ -1,6 +1,8 @@
 """R-S10: killing the sync at any instant and restarting it ends as an uninterrupted run.
 
-Two worlds are built from one seed (docs/performance.md describes the campaign): each
+Two worlds are built from one seed (docs/performance.md describes the campaign;
+crash_campaign.py builds the worlds and the scenario, crash_checks.py reads and checks
+them, crash_runner.py is the child that kills itself): each
 an emulated org of its own plus a database of its own with a connected tenant. Both
 get the same baseline and, after the first sync, the same 5,000 changes (2,500 on
 each side: creates, updates, deletes, edits of different fields of one record on both
@@ -30,15 +32,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from crash_campaign import (
-    Scenario,
-    ScenarioSize,
-    Snapshot,
-    World,
-    open_world,
-    sides_agree,
-    snapshot,
-)
+from crash_campaign import Scenario, ScenarioSize, World, open_world
+from crash_checks import Snapshot, sides_agree, snapshot
 
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_runs as runs_repo
