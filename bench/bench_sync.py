@@ -527,10 +527,26 @@ def main() -> None:
                         help="contacts to seed (one full set of runs per size)")  # fmt: skip
     parser.add_argument("--changes", type=int, default=10_000,
                         help="records changed for the incremental and outbound runs")  # fmt: skip
+    parser.add_argument("--profile", metavar="DIR",
+                        help="write a cProfile file per measured child run into DIR")  # fmt: skip
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        os.environ["BENCH_PROFILE_DIR"] = os.path.abspath(args.profile)
     if args.child:
-        print(json.dumps(_child(*args.child)))
+        profile_dir = os.environ.get("BENCH_PROFILE_DIR")
+        if profile_dir:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(_child, *args.child)
+            label = args.child[2] if args.child[0] == "sync" else ""
+            name = f"{args.child[0]}-{label or 'all'}-{time.time_ns()}.prof"
+            profiler.dump_stats(os.path.join(profile_dir, name))
+        else:
+            result = _child(*args.child)
+        print(json.dumps(result))
         return
     peaks: dict[int, float] = {}
     for contacts in args.records:

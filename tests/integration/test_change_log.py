@@ -218,8 +218,9 @@ def test_concurrent_writers_cannot_lose_an_update(db_session: Session) -> None:
             context=API,
         )
         db_session.commit()
-        with pytest.raises(StaleDataError):
-            repo.update_record(other, theirs, values={"title": "Theirs"}, context=API)
+        repo.update_record(other, theirs, values={"title": "Theirs"}, context=API)
+        with pytest.raises(StaleDataError):  # the repository's writes go out at the flush
+            other.flush()
         other.rollback()
     finally:
         other.close()

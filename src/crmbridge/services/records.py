@@ -8,13 +8,14 @@ transaction (the repository does both), so the sync sees every change.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 
 from crmbridge.domain.entities import (
     EntityType,
@@ -94,17 +95,49 @@ def _forget_fields_on_definition_writes(
 
 
 def _live_ids(session: Session, *, tenant_id: str, entity_type: str, ids: list[str]) -> set[str]:
-    """Which of ``ids`` are live records, asking the database only about unseen ones."""
+    """Which of ``ids`` are live records, asking the database only about unseen ones.
+
+    Records the session holds are judged as the session has them (their unflushed
+    changes are the truth); the others are read without flushing the session first
+    (nothing of theirs is waiting to be flushed), so validating a page of records does
+    not flush it record by record.
+    """
     live = _known(session).live
     found = {i for i in ids if (tenant_id, entity_type, i) in live}
-    unseen = [i for i in ids if i not in found]
-    if unseen:
-        hits = repo.existing_record_ids(
-            session, tenant_id=tenant_id, entity_type=entity_type, record_ids=unseen
-        )
-        live.update((tenant_id, entity_type, i) for i in hits)
-        found |= hits
-    return found
+    unseen = {i for i in ids if i not in found}
+    if not unseen:
+        return found
+    held: dict[str, Record] = {}
+    for record_id in unseen:
+        record = session.identity_map.get(identity_key(Record, record_id))
+        if isinstance(record, Record):
+            held[record_id] = record
+    held.update((o.id, o) for o in session.new if isinstance(o, Record) and o.id in unseen)
+    hits = {
+        i
+        for i, r in held.items()
+        if r.tenant_id == tenant_id and r.entity_type == entity_type and r.deleted_at is None
+    }
+    ask = unseen - held.keys()
+    if ask:
+        with session.no_autoflush:
+            hits |= repo.existing_record_ids(
+                session, tenant_id=tenant_id, entity_type=entity_type, record_ids=ask
+            )
+    live.update((tenant_id, entity_type, i) for i in hits)
+    return found | hits
+
+
+def prime_live_ids(
+    session: Session, *, tenant_id: str, entity_type: str, ids: Collection[str]
+) -> None:
+    """Learn in one query which of ``ids`` are live, for the references about to be checked.
+
+    A sync page primes the parents its records point to, so validating them asks the
+    database nothing more.
+    """
+    if ids:
+        _live_ids(session, tenant_id=tenant_id, entity_type=entity_type, ids=list(ids))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -182,11 +215,13 @@ def create_record(
     record_id: str | None = None,
     salesforce_id: str | None = None,
     sync_status: str = "pending",
+    flush: bool = True,
 ) -> Record:
     """Validate ``payload`` and insert the record with its change-log entry.
 
     The inbound sync passes ``salesforce_id`` and ``sync_status="synced"`` for records
-    that arrive from Salesforce (with ``context.source == "sync"``).
+    that arrive from Salesforce (with ``context.source == "sync"``), and ``flush=False``:
+    a page of records goes to the database in one flush at its end.
 
     Raises:
         RecordValidationError: invalid fields or references (nothing written).
@@ -199,7 +234,7 @@ def create_record(
     _check_references(
         session, tenant_id=tenant_id, entity=entity, values=values, record_id=record_id
     )
-    return repo.insert_record(
+    record = repo.insert_record(
         session,
         tenant_id=tenant_id,
         entity_type=entity.name,
@@ -209,6 +244,10 @@ def create_record(
         salesforce_id=salesforce_id,
         sync_status=sync_status,
     )
+    _known(session).live.add((tenant_id, entity.name, record.id))
+    if flush:
+        session.flush()
+    return record
 
 
 def get_record(session: Session, *, tenant_id: str, entity: EntityType, record_id: str) -> Record:
@@ -240,12 +279,14 @@ def update_record(
     expected_version: int | None = None,
     sync_status: str | None = None,
     record: Record | None = None,
+    flush: bool = True,
 ) -> Record:
     """Apply a partial update; an update that changes nothing writes nothing.
 
     ``sync_status`` (default ``pending``: the change still has to reach Salesforce) lets
     the inbound sync mark values that came from Salesforce as ``synced``. ``record``:
     the live record, when the caller has loaded it already (saves a query).
+    ``flush=False`` leaves the write to the session's next flush.
     """
     if (
         record is None
@@ -264,6 +305,8 @@ def update_record(
         session, tenant_id=tenant_id, entity=entity, values=values, record_id=record.id
     )
     repo.update_record(session, record, values=values, context=context, sync_status=sync_status)
+    if flush:
+        session.flush()
     return record
 
 
@@ -279,7 +322,9 @@ def delete_record(
     record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
     _check_version(record, expected_version)
     _known(session).live.discard((tenant_id, entity.name, record.id))
-    return repo.soft_delete_record(session, record, context=context)
+    repo.soft_delete_record(session, record, context=context)
+    session.flush()
+    return record
 
 
 def list_records(

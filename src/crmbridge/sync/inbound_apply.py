@@ -35,6 +35,7 @@ from crmbridge.domain.sync import (
     merge_record,
     select_versions_to_apply,
 )
+from crmbridge.services import records as records_service
 from crmbridge.store.models import Record
 from crmbridge.store.repositories import records as records_repo
 from crmbridge.store.repositories import sync_failures as failures_repo
@@ -169,6 +170,10 @@ def apply_salesforce_records(
             session, tenant_id=scope.tenant_id, mapping_id=mr.id
         )
     }
+    shown = sync_platform.shown_salesforce_ids(
+        session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, salesforce_ids=ids
+    )
+    _prime_parents(session, scope, context)
     audit: list[SyncRecord] = []
     pending = fresh
     while pending:
@@ -191,6 +196,7 @@ def apply_salesforce_records(
                 failure=failures.get(version.id),
                 errors=errors.get(version.id),
                 context=context,
+                shown=shown,
                 audit=audit,
                 leaving=leaving_filter,
             )
@@ -200,6 +206,7 @@ def apply_salesforce_records(
         if last_round or not waiting:
             break
         context = _with_links(session, scope, context, [by_id[v.id] for v in waiting])
+        _prime_parents(session, scope, context)
         pending = []
         for version in waiting:
             again, problems = _version(scope, by_id[version.id], context, leaving_filter)
@@ -231,6 +238,7 @@ def _apply_one(
     failure: SyncFailure | None,
     errors: Mapping[str, str] | None,
     context: MappingContext,
+    shown: set[str],
     audit: list[SyncRecord],
     leaving: bool,
 ) -> str:
@@ -305,6 +313,7 @@ def _apply_one(
         existing=existing,
         context=context,
         salesforce_pending=needs_salesforce,
+        shown_salesforce_ids=shown,
     )
     if written.error is not None:
         return _fail(session, scope, version, pair, {"platform": written.error}, audit)
@@ -337,7 +346,7 @@ def _apply_one(
     elif stored is not None and was_in_review:
         close_review(session, tenant_id=scope.tenant_id, pair_id=stored.id, now=scope.now)
     if existing is not None:  # a record created just now shows its link already
-        _mark_record(session, existing, written.platform_id, scope, mr, version, needs_salesforce)
+        _mark_record(session, existing, scope, version, needs_salesforce, shown)
     settle(failure, now=scope.now)
     return _audit_plan(scope, version, plan, written.operation, written.platform_id, audit, leaving)
 
@@ -386,6 +395,17 @@ def _match_by_keys(
                 matched[sf_ids[0]] = ids[0]
                 taken.add(ids[0])
     return matched
+
+
+def _prime_parents(session: Session, scope: InboundScope, context: MappingContext) -> None:
+    """Read at once which linked parents are live: the records' references are checked
+    against them one by one (the records service), without a query each."""
+    parents = {platform_id for _object, platform_id in context.links}
+    for spec in scope.mapping_run.entity.references:
+        if spec.references is not None:
+            records_service.prime_live_ids(
+                session, tenant_id=scope.tenant_id, entity_type=spec.references, ids=parents
+            )
 
 
 def _with_links(
@@ -446,32 +466,24 @@ def _platform_version(
 
 def _mark_record(
     session: Session,
-    existing: Record | None,
-    platform_id: str | None,
+    record: Record,
     scope: InboundScope,
-    mr: MappingRun,
     version: RecordVersion,
     pending: bool,
+    shown: set[str],
 ) -> None:
-    """Show the link and the sync status on the platform record (API, R-D2)."""
-    record = existing
-    if record is None and platform_id:
-        record = records_repo.get_record(
-            session,
-            tenant_id=scope.tenant_id,
-            entity_type=mr.entity_name,
-            record_id=platform_id,
-            include_deleted=True,
-        )
-    if record is None or record.deleted_at is not None or version.deleted:
+    """Show the link and the sync status on the platform record (API, R-D2).
+
+    ``shown``: the Salesforce ids records of this entity type show already
+    (``records.salesforce_id`` is unique per entity type).
+    """
+    if record.deleted_at is not None or version.deleted:
         return
     status = "pending" if pending else "synced"
     salesforce_id = None
-    if _relinks(record.salesforce_id, version.id):
-        taken = records_repo.get_record_by_salesforce_id(
-            session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, salesforce_id=version.id
-        )
-        salesforce_id = version.id if taken is None else None
+    if _relinks(record.salesforce_id, version.id) and version.id not in shown:
+        salesforce_id = version.id
+        shown.add(version.id)
     if record.sync_status != status or salesforce_id is not None:
         records_repo.set_sync_state(
             session, record, sync_status=status, salesforce_id=salesforce_id

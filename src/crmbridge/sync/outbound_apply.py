@@ -18,7 +18,7 @@ For a set of platform records (from the change log, unconfirmed pairs, due retri
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
@@ -116,13 +116,15 @@ def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
             touched = [by_key[(w.object, w.platform_id)] for w, _ in waiting] + [
                 by_key[(r.write.object, r.write.platform_id)] for r in results
             ]
-            loaded = _Loaded(session, rs, touched)
+            answered = {r.salesforce_id for r in results if r.salesforce_id}
+            loaded = _Loaded(session, rs, touched, answered)
             for write, error in waiting:
                 entry = by_key[(write.object, write.platform_id)]
                 _fail(session, rs, loaded, entry, error, audit)
             for result in results:
                 entry = by_key[(result.write.object, result.write.platform_id)]
                 _take(session, rs, loaded, entry, result, audit)
+            records_repo.set_sync_states(session, loaded.marks)
             audit_repo.add_records(session, audit)
         rs.tracker.doing(f"{batch.object}: sent {len(batch.writes)} records to Salesforce")
 
@@ -331,10 +333,20 @@ def _settle_pair(session: Session, pair: SyncPair | None) -> None:
 class _Loaded:
     """The rows one batch's results touch, read in a few queries instead of per record."""
 
-    def __init__(self, session: Session, rs: RunState, entries: Sequence[_Planned]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        rs: RunState,
+        entries: Sequence[_Planned],
+        salesforce_ids: Collection[str] = (),
+    ) -> None:
         self.pairs: dict[str, dict[str, SyncPair]] = {}
         self.failures: dict[str, dict[str, SyncFailure]] = {}
         self.records: dict[str, dict[str, Record]] = {}
+        #: Salesforce ids records show already, per entity type (of ``salesforce_ids``).
+        self.shown: dict[str, set[str]] = {}
+        #: Sync states to show on records, written together at the end of the batch.
+        self.marks: list[records_repo.SyncMark] = []
         by_mapping: dict[str, set[str]] = {}
         by_entity: dict[str, set[str]] = {}
         for entry in entries:
@@ -355,6 +367,9 @@ class _Loaded:
         for entity, ids in by_entity.items():
             self.records[entity] = sync_platform.records_by_ids(
                 session, tenant_id=rs.tenant_id, entity_type=entity, record_ids=ids
+            )
+            self.shown[entity] = sync_platform.shown_salesforce_ids(
+                session, tenant_id=rs.tenant_id, entity_type=entity, salesforce_ids=salesforce_ids
             )
 
     def pair(self, item: OutboundItem) -> SyncPair | None:
@@ -409,7 +424,7 @@ def _confirm(
         inbound=False,
     )
     salesforce_id = (final.salesforce_id if final else None) or entry.pending.salesforce_id
-    _mark(session, rs, loaded.record(item), "synced", salesforce_id)
+    _mark(session, rs, loaded.record(item), "synced", salesforce_id, loaded=loaded)
     settle(loaded.failure(item), now=rs.now())
     outcome = "updated"
     for result in entry.results:
@@ -485,7 +500,7 @@ def _register(
             inbound=False,
         )
     record = loaded.record(item) if loaded is not None else _live_record(session, rs, item)
-    _mark(session, rs, record, "failed", None)
+    _mark(session, rs, record, "failed", None, loaded=loaded)
     outcome = "retrying" if decision.action is RetryAction.RETRY else "failed"
     salesforce_id = state.salesforce_id if state is not None else None
     audit.append(_audit(rs, item, salesforce_id, operation, outcome, error=error))
@@ -514,22 +529,45 @@ def _live_record(session: Session, rs: RunState, item: OutboundItem) -> Record |
 
 
 def _mark(
-    session: Session, rs: RunState, record: Record | None, status: str, salesforce_id: str | None
+    session: Session,
+    rs: RunState,
+    record: Record | None,
+    status: str,
+    salesforce_id: str | None,
+    *,
+    loaded: _Loaded | None = None,
 ) -> None:
-    """Show the sync status (and a new Salesforce id) on the platform record."""
+    """Show the sync status (and a new Salesforce id) on the platform record.
+
+    With ``loaded`` (a batch of results), it is written with the batch's other marks.
+    """
     if record is None or record.deleted_at is not None:
         return
     new_id = None
     if salesforce_id and _relinks(record.salesforce_id, salesforce_id):
-        taken = records_repo.get_record_by_salesforce_id(
-            session,
-            tenant_id=rs.tenant_id,
-            entity_type=record.entity_type,
-            salesforce_id=salesforce_id,
-        )
-        new_id = salesforce_id if taken is None else None
+        shown = loaded.shown.get(record.entity_type) if loaded is not None else None
+        if shown is not None and salesforce_id in shown:
+            taken = True
+        elif shown is not None:
+            taken = False
+            shown.add(salesforce_id)
+        else:
+            taken = (
+                records_repo.get_record_by_salesforce_id(
+                    session,
+                    tenant_id=rs.tenant_id,
+                    entity_type=record.entity_type,
+                    salesforce_id=salesforce_id,
+                )
+                is not None
+            )
+        new_id = None if taken else salesforce_id
     if record.sync_status != status or new_id is not None:
-        records_repo.set_sync_state(session, record, sync_status=status, salesforce_id=new_id)
+        mark = records_repo.SyncMark(record=record, sync_status=status, salesforce_id=new_id)
+        if loaded is not None:
+            loaded.marks.append(mark)
+        else:
+            records_repo.set_sync_states(session, [mark])
 
 
 def _operation(entry: _Planned, write: RecordWrite) -> str:

@@ -18,7 +18,6 @@ from crmbridge.domain.mapping import MappingContext
 from crmbridge.domain.sync import SYNC_SOURCE, SyncPlan, WriteAction
 from crmbridge.services import records as records_service
 from crmbridge.store.models import Record
-from crmbridge.store.repositories import records as records_repo
 from crmbridge.store.repositories import sync_platform
 from crmbridge.store.repositories.change_log import ChangeContext
 from crmbridge.sync.context import MappingRun
@@ -53,6 +52,7 @@ def apply_platform_side(
     existing: Record | None,
     context: MappingContext,
     salesforce_pending: bool,
+    shown_salesforce_ids: set[str],
 ) -> PlatformOutcome:
     """Write the platform side of ``plan``.
 
@@ -67,6 +67,11 @@ def apply_platform_side(
         context: the mapping context (links for references).
         salesforce_pending: a Salesforce write of the pair is still to come, so the
             record stays ``pending`` rather than ``synced``.
+        shown_salesforce_ids: the Salesforce ids records of this entity type show
+            already (read once per page, see ``sync_platform.shown_salesforce_ids``);
+            a create adds its own.
+
+    Writes are not flushed: the page's transaction flushes them together.
 
     Returns:
         What was done; a validation or mapping failure writes nothing and says why.
@@ -83,7 +88,7 @@ def apply_platform_side(
         if existing is not None and existing.deleted_at is None:
             records_service.delete_record(
                 session, tenant_id=tenant_id, entity=entity, record_id=existing.id, context=log
-            )
+            )  # deletes are few: it flushes
         return PlatformOutcome(operation=action.value, platform_id=existing_id)
     if sf_record is None:
         # Only inbound merges write platform values; an outbound plan's platform side
@@ -97,6 +102,10 @@ def apply_platform_side(
     salesforce_id = str(sf_record["Id"])
     try:
         if action is WriteAction.CREATE and existing is None:
+            # ``records.salesforce_id`` is unique per entity type; when one entity maps
+            # to two objects, or a stale record still shows the id, the pair alone
+            # keeps the link.
+            free = salesforce_id not in shown_salesforce_ids
             record = records_service.create_record(
                 session,
                 tenant_id=tenant_id,
@@ -104,9 +113,11 @@ def apply_platform_side(
                 payload=values,
                 context=log,
                 record_id=str(uuid.uuid4()),
-                salesforce_id=_free_salesforce_id(session, tenant_id, entity.name, salesforce_id),
+                salesforce_id=salesforce_id if free else None,
                 sync_status=status,
+                flush=False,
             )
+            shown_salesforce_ids.add(salesforce_id)
             return PlatformOutcome(operation="create", platform_id=record.id)
         assert existing is not None
         operation = "update"
@@ -122,22 +133,9 @@ def apply_platform_side(
             context=log,
             sync_status=status,
             record=existing,
+            flush=False,
         )
         return PlatformOutcome(operation=operation, platform_id=existing.id)
     except RecordValidationError as exc:
         problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
         return PlatformOutcome(operation=action.value, platform_id=existing_id, error=problems)
-
-
-def _free_salesforce_id(
-    session: Session, tenant_id: str, entity_type: str, salesforce_id: str
-) -> str | None:
-    """The Salesforce id to show on a new record, unless another record shows it already.
-
-    ``records.salesforce_id`` is unique per entity type; when one entity maps to two
-    objects, or a stale record still shows the id, the pair alone keeps the link.
-    """
-    taken = records_repo.get_record_by_salesforce_id(
-        session, tenant_id=tenant_id, entity_type=entity_type, salesforce_id=salesforce_id
-    )
-    return None if taken is not None else salesforce_id

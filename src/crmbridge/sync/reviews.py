@@ -56,6 +56,8 @@ def hold_for_review(
         if delete is not None and delete.winner is None
         else None
     )
+    if pair.id is None:
+        session.flush()  # a pair added in this transaction gets its id
     review = repo.open_review_for_pair(session, tenant_id=tenant_id, pair_id=pair.id)
     if review is None:
         review = repo.add_review(

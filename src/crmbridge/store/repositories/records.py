@@ -1,8 +1,14 @@
-"""Queries on platform records; every write also appends its change-log entry."""
+"""Queries on platform records; every write also appends its change-log entry.
+
+Writes do not flush: the record and its entry go to the database together at the
+session's next flush (a sync page flushes once for hundreds of records). The entry's
+``record_version`` is the version the record will have after that flush.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,18 +42,18 @@ def insert_record(
         data=data,
         salesforce_id=salesforce_id,
         sync_status=sync_status,
+        version=1,
         created_at=now,
         updated_at=now,
     )
     session.add(record)
-    session.flush()
     append_change(
         session,
         tenant_id=tenant_id,
         entity_type=entity_type,
         record_id=record_id,
         operation="create",
-        record_version=record.version,
+        record_version=1,
         changes=changes,
         context=context,
     )
@@ -70,17 +76,17 @@ def update_record(
     data, changes = apply_changes(record.data, values)
     if not changes:
         return record, changes
+    version = next_version(session, record)
     record.data = data
     record.updated_at = utcnow()
     record.sync_status = sync_status or "pending"
-    session.flush()
     append_change(
         session,
         tenant_id=record.tenant_id,
         entity_type=record.entity_type,
         record_id=record.id,
         operation="update",
-        record_version=record.version,
+        record_version=version,
         changes=changes,
         context=context,
     )
@@ -89,22 +95,46 @@ def update_record(
 
 def soft_delete_record(session: Session, record: Record, *, context: ChangeContext) -> Record:
     """Mark deleted (the sync still sees it) and append a ``delete`` entry with the last values."""
+    version = next_version(session, record)
     now = utcnow()
     record.deleted_at = now
     record.updated_at = now
     record.sync_status = "pending"
-    session.flush()
     append_change(
         session,
         tenant_id=record.tenant_id,
         entity_type=record.entity_type,
         record_id=record.id,
         operation="delete",
-        record_version=record.version,
+        record_version=version,
         changes=[ValueChange(field=k, old=v, new=None) for k, v in sorted(record.data.items())],
         context=context,
     )
     return record
+
+
+def next_version(session: Session, record: Record) -> int:
+    """The version ``record`` will have once the write about to be made is flushed.
+
+    The version column goes up by one per flushed UPDATE, not per change: a record
+    inserted or changed earlier in this flush is flushed first, so each write gets its
+    own version and its change-log entry names it.
+    """
+    state = sa.inspect(record)
+    if state.pending or state.modified:
+        session.flush()
+    return record.version + 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncMark:
+    """A sync outcome to show on a record (see :func:`set_sync_states`)."""
+
+    record: Record
+    #: ``pending``, ``synced`` or ``failed``.
+    sync_status: str
+    #: A Salesforce id to show as the record's counterpart; ``None`` keeps the shown one.
+    salesforce_id: str | None = None
 
 
 def set_sync_state(
@@ -115,17 +145,50 @@ def set_sync_state(
     salesforce_id: str | None = None,
 ) -> None:
     """Record the sync's outcome; not a data change: no version bump, no change-log entry."""
-    values: dict[str, Any] = {"sync_status": sync_status}
-    if salesforce_id is not None:
-        values["salesforce_id"] = salesforce_id
-    session.execute(
-        sa.update(Record)
-        .where(Record.id == record.id, Record.tenant_id == record.tenant_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    set_sync_states(
+        session, [SyncMark(record=record, sync_status=sync_status, salesforce_id=salesforce_id)]
     )
-    for key, value in values.items():
-        sa.orm.attributes.set_committed_value(record, key, value)
+
+
+def set_sync_states(session: Session, marks: Sequence[SyncMark]) -> None:
+    """Show the sync's outcomes on many records: one statement per shape, not per record.
+
+    Not a data change: no version bump, no change-log entry (so not through the ORM's
+    versioned UPDATE); the loaded records are told the new values.
+    """
+    table = Record.__table__
+    for with_id in (False, True):
+        rows = [m for m in marks if (m.salesforce_id is not None) is with_id]
+        if not rows:
+            continue
+        values: dict[str, Any] = {"sync_status": sa.bindparam("b_status")}
+        if with_id:
+            values["salesforce_id"] = sa.bindparam("b_salesforce_id")
+        statement = (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam("b_id"), table.c.tenant_id == sa.bindparam("b_tenant")
+            )
+            .values(**values)
+        )
+        session.execute(
+            statement,
+            [
+                {
+                    "b_id": m.record.id,
+                    "b_tenant": m.record.tenant_id,
+                    "b_status": m.sync_status,
+                    "b_salesforce_id": m.salesforce_id,
+                }
+                for m in rows
+            ],
+        )
+        for mark in rows:
+            sa.orm.attributes.set_committed_value(mark.record, "sync_status", mark.sync_status)
+            if with_id:
+                sa.orm.attributes.set_committed_value(
+                    mark.record, "salesforce_id", mark.salesforce_id
+                )
 
 
 def get_record(

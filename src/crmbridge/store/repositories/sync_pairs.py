@@ -102,7 +102,7 @@ def add_pair(
     at: datetime,
     inbound: bool,
 ) -> SyncPair:
-    """Insert a new pair."""
+    """Add a new pair; its ``id`` is known after the session's next flush."""
     pair = SyncPair(
         tenant_id=tenant_id,
         mapping_id=mapping_id,
@@ -118,8 +118,7 @@ def add_pair(
         created_at=utcnow(),
         updated_at=utcnow(),
     )
-    session.add(pair)
-    session.flush()
+    session.add(pair)  # inserted at the next flush, with the records it describes
     return pair
 
 

@@ -17,6 +17,7 @@ from crmbridge.domain.entities.changes import ValueChange
 from crmbridge.store.db import utcnow
 from crmbridge.store.models import Record
 from crmbridge.store.repositories.change_log import ChangeContext, append_change
+from crmbridge.store.repositories.records import next_version
 
 _CHUNK = 500
 
@@ -37,6 +38,29 @@ def records_by_ids(
         ):
             found[record.id] = record
     return found
+
+
+def shown_salesforce_ids(
+    session: Session, *, tenant_id: str, entity_type: str, salesforce_ids: Collection[str]
+) -> set[str]:
+    """Which of ``salesforce_ids`` a record of ``entity_type`` shows already (deleted ones too).
+
+    ``records.salesforce_id`` is unique per entity type, so a page's creates check here
+    once instead of once per record.
+    """
+    shown: set[str] = set()
+    ids = sorted(set(salesforce_ids))
+    for start in range(0, len(ids), _CHUNK):
+        shown.update(
+            session.scalars(
+                sa.select(Record.salesforce_id).where(
+                    Record.tenant_id == tenant_id,
+                    Record.entity_type == entity_type,
+                    Record.salesforce_id.in_(ids[start : start + _CHUNK]),
+                )
+            )
+        )
+    return shown
 
 
 def record_ids_page(
@@ -84,17 +108,17 @@ def latest_record_ids(
 
 def undelete(session: Session, record: Record, *, context: ChangeContext) -> None:
     """Lift a soft delete, logged as an update of ``deleted_at`` (R-D3)."""
+    version = next_version(session, record)
     deleted_at = record.deleted_at
     record.deleted_at = None
     record.updated_at = utcnow()
-    session.flush()
     append_change(
         session,
         tenant_id=record.tenant_id,
         entity_type=record.entity_type,
         record_id=record.id,
         operation="update",
-        record_version=record.version,
+        record_version=version,
         changes=[
             ValueChange(
                 field="deleted_at",
