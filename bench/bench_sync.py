@@ -27,7 +27,8 @@ of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
 
     python bench/bench_sync.py                          # 100,000 contacts
     python bench/bench_sync.py --records 10000          # quick
-    python bench/bench_sync.py --records 100000 1000000 # memory flatness (long)
+    python bench/bench_sync.py --records 100000 1000000 --initial-only  # memory flatness
+    python bench/bench_sync.py --records 10000 --profile prof/  # cProfile files per run
 """
 
 from __future__ import annotations
@@ -398,7 +399,9 @@ def _row(label: str, r: dict[str, Any], records: int, minimum: int | None) -> di
     }
 
 
-def bench_size(directory: Path, contacts: int, changes: int) -> list[dict[str, Any]]:
+def bench_size(
+    directory: Path, contacts: int, changes: int, *, initial_only: bool = False
+) -> list[dict[str, Any]]:
     """Every measurement at one size; returns the table rows."""
     rows: list[dict[str, Any]] = []
     began = time.perf_counter()
@@ -423,6 +426,8 @@ def bench_size(directory: Path, contacts: int, changes: int) -> list[dict[str, A
             _row("initial sync: read, create, link", first, read, _minimum_calls(first["counts"]))
         )
         print(f"  initial sync: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
+        if initial_only:
+            return rows
         echoes = _measured(org, env, "sync", "from_salesforce")
         read = _sum(echoes["counts"], "inbound", ("done", "failed"))
         rows.append(
@@ -527,6 +532,8 @@ def main() -> None:
                         help="contacts to seed (one full set of runs per size)")  # fmt: skip
     parser.add_argument("--changes", type=int, default=10_000,
                         help="records changed for the incremental and outbound runs")  # fmt: skip
+    parser.add_argument("--initial-only", action="store_true",
+                        help="stop after the initial sync (memory flatness)")  # fmt: skip
     parser.add_argument("--profile", metavar="DIR",
                         help="write a cProfile file per measured child run into DIR")  # fmt: skip
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -554,7 +561,7 @@ def main() -> None:
         print(f"{contacts:,} contacts ({changes:,} changes)…", flush=True)
         began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="crmbridge-bench-sync-") as tmp:
-            rows = bench_size(Path(tmp), contacts, changes)
+            rows = bench_size(Path(tmp), contacts, changes, initial_only=args.initial_only)
         _print_table(contacts, rows)
         _print_ratios(rows)
         print(f"  (this size took {time.perf_counter() - began:.0f} s in all)")
