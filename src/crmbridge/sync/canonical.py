@@ -269,10 +269,18 @@ class MappingCodec:
         """A Salesforce record (REST JSON) as a canonical version (with its errors)."""
         values: dict[str, FieldValue] = {}
         errors: dict[str, str] = {}
+        keys: dict[str, str] | None = None  # folded key → key, made when first needed
         for name, field in self.fields.items():
-            raw = read_path(record, name, case_sensitive=False)
-            if not _carries(record, name):
-                continue  # not read (a pushed record with fewer fields): unchanged
+            if name in record:
+                raw = record[name]
+            else:
+                # Salesforce field names are case-insensitive.
+                if keys is None:
+                    keys = {k.casefold(): k for k in record}
+                key = keys.get(name.casefold())
+                if key is None:
+                    continue  # not read (a pushed record with fewer fields): unchanged
+                raw = record[key]
             if field.kind is CanonicalKind.PLAIN:
                 value = _canonical_value(raw)
                 values[name] = _as_set(value) if name in self._unordered else value
@@ -333,11 +341,6 @@ def _union(left: Direction, right: Direction) -> Direction:
     if left is right:
         return left
     return Direction.BOTH
-
-
-def _carries(record: Mapping[str, Any], name: str) -> bool:
-    folded = name.casefold()
-    return any(key.casefold() == folded for key in record)
 
 
 def _multi_select_fields(mapping: ObjectMapping) -> frozenset[str]:
