@@ -493,7 +493,7 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
     by = {r["label"].split(":")[0].split(" (")[0]: r for r in rows}
     raw_read, raw_write = rows[0], rows[-1]
     first = by["initial sync"]
-    pushed = next(r for r in rows if r["label"].startswith("outbound:"))
+    pushed = next((r for r in rows if r["label"].startswith("outbound:")), None)
 
     def per_record(r: dict[str, Any]) -> float:
         return float(r["seconds"]) / max(1, r["records"])
@@ -519,11 +519,12 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
             verdict = "meets" if r["engine_rate"] >= TARGET_INBOUND_PER_SECOND else "MISSES"
             print(f"  {r['label']}: engine-only {r['engine_rate']:,.0f} records/s "
                   f"({verdict} {TARGET_INBOUND_PER_SECOND:,.0f})")  # fmt: skip
-    print(
-        "  outbound wall time per record / raw upserts per record: "
-        f"{per_record(pushed) / per_record(raw_write):.1f}x; "
-        f"Salesforce time share {pushed['client'] / pushed['seconds']:.0%}"
-    )
+    if pushed is not None:
+        print(
+            "  outbound wall time per record / raw upserts per record: "
+            f"{per_record(pushed) / per_record(raw_write):.1f}x; "
+            f"Salesforce time share {pushed['client'] / pushed['seconds']:.0%}"
+        )
 
 
 def main() -> None:
