@@ -14,6 +14,7 @@ from crmbridge.domain.errors import CrmError
 from crmbridge.domain.sync import FieldChange
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_records as repo
+from crmbridge.store.repositories.sync_records import AuditRow
 from crmbridge.store.sync_models import SyncRecord
 from crmbridge.sync.settings import load_sync_settings
 
@@ -40,8 +41,8 @@ def audit_row(
     error: CrmError | None = None,
     message: str = "",
     at: datetime | None = None,
-) -> SyncRecord:
-    """One audit row (not yet added to a session).
+) -> AuditRow:
+    """One audit row as column values (``sync_records.add_records`` inserts them).
 
     Args:
         tenant_id: the tenant.
@@ -61,24 +62,24 @@ def audit_row(
         message: a message when there is no classified error.
         at: the time of the operation (default: now).
     """
-    return SyncRecord(
-        tenant_id=tenant_id,
-        run_id=run_id,
-        created_at=at or utcnow(),
-        direction=direction,
-        mapping_id=mapping_id,
-        salesforce_object=salesforce_object,
-        platform_entity=platform_entity,
-        platform_id=platform_id,
-        salesforce_id=salesforce_id,
-        operation=operation,
-        outcome=outcome,
-        changes=changes_json(changes),
-        source=source,
-        error_category=error.category.value if error is not None else "",
-        error_code=(error.code if error is not None else "")[:100],
-        error_message=str(error) if error is not None else message,
-    )
+    return {
+        "tenant_id": tenant_id,
+        "run_id": run_id,
+        "created_at": at or utcnow(),
+        "direction": direction,
+        "mapping_id": mapping_id,
+        "salesforce_object": salesforce_object,
+        "platform_entity": platform_entity,
+        "platform_id": platform_id,
+        "salesforce_id": salesforce_id,
+        "operation": operation,
+        "outcome": outcome,
+        "changes": changes_json(changes),
+        "source": source,
+        "error_category": error.category.value if error is not None else "",
+        "error_code": (error.code if error is not None else "")[:100],
+        "error_message": str(error) if error is not None else message,
+    }
 
 
 def sync_record_view(row: SyncRecord) -> dict[str, Any]:

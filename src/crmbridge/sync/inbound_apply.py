@@ -43,7 +43,8 @@ from crmbridge.store.repositories import sync_pairs as pairs_repo
 from crmbridge.store.repositories import sync_platform
 from crmbridge.store.repositories import sync_records as audit_repo
 from crmbridge.store.repositories import sync_reviews as reviews_repo
-from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncRecord, SyncReview
+from crmbridge.store.repositories.sync_records import AuditRow
+from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncReview
 from crmbridge.sync.audit import audit_row
 from crmbridge.sync.canonical import CanonicalKind
 from crmbridge.sync.context import MappingRun
@@ -174,7 +175,7 @@ def apply_salesforce_records(
         session, tenant_id=scope.tenant_id, entity_type=mr.entity_name, salesforce_ids=ids
     )
     _prime_parents(session, scope, context)
-    audit: list[SyncRecord] = []
+    audit: list[AuditRow] = []
     pending = fresh
     while pending:
         # A record whose parent arrives in the same batch (an Account hierarchy) waits
@@ -239,7 +240,7 @@ def _apply_one(
     errors: Mapping[str, str] | None,
     context: MappingContext,
     shown: set[str],
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
     leaving: bool,
 ) -> str:
     mr = scope.mapping_run
@@ -496,7 +497,7 @@ def _fail(
     version: RecordVersion,
     pair: SyncPair | None,
     problems: Mapping[str, str],
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
 ) -> str:
     mr = scope.mapping_run
     message = "; ".join(f"{label}: {text}" for label, text in problems.items())
@@ -548,7 +549,7 @@ def _audit_plan(
     plan: SyncPlan,
     operation: str,
     platform_id: str | None,
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
     leaving: bool,
 ) -> str:
     mr = scope.mapping_run

@@ -43,7 +43,8 @@ from crmbridge.store.repositories import sync_failures as failures_repo
 from crmbridge.store.repositories import sync_pairs as pairs_repo
 from crmbridge.store.repositories import sync_platform
 from crmbridge.store.repositories import sync_records as audit_repo
-from crmbridge.store.sync_models import SyncFailure, SyncPair, SyncRecord
+from crmbridge.store.repositories.sync_records import AuditRow
+from crmbridge.store.sync_models import SyncFailure, SyncPair
 from crmbridge.sync.audit import audit_row
 from crmbridge.sync.context import MappingRun
 from crmbridge.sync.failures import MappingDataError, register_failure, settle
@@ -112,7 +113,7 @@ def write_items(rs: RunState, items: Sequence[OutboundItem]) -> None:
         sendable, waiting = _split(rs, batch, by_key)
         results = writer.write(sendable) if sendable.writes else []
         with rs.session_factory.begin() as session:
-            audit: list[SyncRecord] = []
+            audit: list[AuditRow] = []
             touched = [by_key[(w.object, w.platform_id)] for w, _ in waiting] + [
                 by_key[(r.write.object, r.write.platform_id)] for r in results
             ]
@@ -220,7 +221,7 @@ def _plan_group(session: Session, rs: RunState, items: list[OutboundItem]) -> li
         session, tenant_id=rs.tenant_id, entity_type=mr.entity_name, record_ids=ids
     )
     planned: list[_Planned] = []
-    audit: list[SyncRecord] = []
+    audit: list[AuditRow] = []
     seen: set[str] = set()
     for item in items:
         if item.platform_id in seen:
@@ -241,7 +242,7 @@ def _plan_one(
     item: OutboundItem,
     pair: SyncPair | None,
     record: Record | None,
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
 ) -> _Planned | None:
     mr = item.mapping_run
     if record is None and pair is None:
@@ -388,7 +389,7 @@ def _take(
     loaded: _Loaded,
     entry: _Planned,
     result: WriteResult,
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
 ) -> None:
     if not result.success:
         assert result.error is not None
@@ -405,7 +406,7 @@ def _take(
 
 
 def _confirm(
-    session: Session, rs: RunState, loaded: _Loaded, entry: _Planned, audit: list[SyncRecord]
+    session: Session, rs: RunState, loaded: _Loaded, entry: _Planned, audit: list[AuditRow]
 ) -> None:
     item, mr = entry.item, entry.item.mapping_run
     final = entry.plan.state
@@ -443,7 +444,7 @@ def _fail(
     loaded: _Loaded,
     entry: _Planned,
     error: CrmError,
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
     *,
     body: Mapping[str, object] | None = None,
 ) -> None:
@@ -466,7 +467,7 @@ def _register(
     error: CrmError,
     body: Mapping[str, object],
     operation: str,
-    audit: list[SyncRecord],
+    audit: list[AuditRow],
     *,
     loaded: _Loaded | None = None,
 ) -> None:
@@ -588,7 +589,7 @@ def _audit(
     *,
     changes: Sequence[object] = (),
     error: CrmError | None = None,
-) -> SyncRecord:
+) -> AuditRow:
     mr = item.mapping_run
     return audit_row(
         tenant_id=rs.tenant_id,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_runs
-from crmbridge.store.sync_models import SyncRecord
+from crmbridge.store.repositories.sync_records import AuditRow, add_records
 from crmbridge.sync import RunRequest, cancel_run, enqueue_run, execute_run, purge_sync_records
 from crmbridge.sync.audit import audit_row
 from crmbridge.sync.testing import SyncWorld
@@ -78,7 +78,7 @@ def test_audit_rows_older_than_the_retention_are_purged(sync_world: SyncWorld) -
     sync_world.put_settings(audit_retention_days=30)
     now = utcnow()
 
-    def row(age_days: int) -> SyncRecord:
+    def row(age_days: int) -> AuditRow:
         return audit_row(
             tenant_id=sync_world.tenant_id,
             run_id=None,
@@ -95,7 +95,7 @@ def test_audit_rows_older_than_the_retention_are_purged(sync_world: SyncWorld) -
         )
 
     with sync_world.session_factory.begin() as session:
-        session.add_all([row(40), row(31), row(29), row(1)])
+        add_records(session, [row(40), row(31), row(29), row(1)])
     purged = purge_sync_records(sync_world.session_factory, tenant_id=sync_world.tenant_id, batch=1)
     assert purged == 2
     rows = sync_world.api.client.get("/api/v1/sync/records", headers=sync_world.headers()).json()[
