@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -109,6 +109,7 @@ class MappingCodec:
         self.fields: dict[str, CanonicalField] = {}
         self._sources: dict[str, FieldMapping] = {}
         self._unordered = _multi_select_fields(mapping)
+        self._inbound_mappings: dict[frozenset[str] | None, ObjectMapping | None] = {}
         narrowed = MappingDirection(direction.value)
         for field in mapping.fields:
             field_direction = mapping.field_direction(field)
@@ -221,7 +222,9 @@ class MappingCodec:
                 if canonical.kind is not CanonicalKind.PLAIN and self._sources[targets[0]] is field
                 else None
             )
-            result = map_field(record, field, self.context, outbound=True, stop_before=stop)
+            result = map_field(
+                record, field, self.context, outbound=True, stop_before=stop, trace=False
+            )
             if result.skipped is not None:
                 continue
             if result.error is not None:
@@ -313,6 +316,22 @@ class MappingCodec:
 
     # --- canonical → platform -------------------------------------------------------------
 
+    def inbound_mapping(self, changed: set[str] | None) -> ObjectMapping | None:
+        """The mapping narrowed to :meth:`inbound_sources` (``None``: nothing to apply),
+        without the Salesforce filter; made once per set of changed fields."""
+        key = None if changed is None else frozenset(changed)
+        if key in self._inbound_mappings:
+            return self._inbound_mappings[key]
+        sources = self.inbound_sources(changed)
+        narrowed = (
+            replace(self.mapping, fields=tuple(sources), salesforce_filter=None)
+            if sources
+            else None
+        )
+        if len(self._inbound_mappings) < _NARROWED_CACHE:
+            self._inbound_mappings[key] = narrowed
+        return narrowed
+
     def inbound_sources(self, changed: set[str] | None) -> list[FieldMapping]:
         """The inbound field mappings to apply for changed canonical fields (all: ``None``)."""
         chosen = []
@@ -324,6 +343,10 @@ class MappingCodec:
             ):
                 chosen.append(field)
         return chosen
+
+
+#: Narrowed inbound mappings kept per codec (one per set of changed fields seen).
+_NARROWED_CACHE = 256
 
 
 def _kind_of(

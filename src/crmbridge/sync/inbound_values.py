@@ -82,9 +82,8 @@ def platform_payload(
     Returns:
         The platform values and the field errors, by field mapping label.
     """
-    sources = mapping_run.codec.inbound_sources(changed)
-    if not sources:
+    mapping = mapping_run.codec.inbound_mapping(changed)
+    if mapping is None:
         return {}, {}
-    mapping = replace(mapping_run.active.mapping, fields=tuple(sources), salesforce_filter=None)
-    mapped = map_to_platform(sf_record, mapping, context=context)
+    mapped = map_to_platform(sf_record, mapping, context=context, trace=False)
     return dict(mapped.values), mapped.errors

@@ -72,6 +72,7 @@ def map_field(
     *,
     outbound: bool,
     stop_before: int | None = None,
+    trace: bool = True,
 ) -> FieldResult:
     """Apply one field mapping to one record, tracing every step.
 
@@ -82,6 +83,8 @@ def map_field(
         outbound: ``True`` towards Salesforce, ``False`` towards the platform.
         stop_before: run only the steps before this index (used to find the value a
             lookup step will see, so a batch's lookups can be resolved first).
+        trace: record each step's input and output (previews); the sync, which only
+            wants the value, passes ``False``.
 
     Returns:
         The field's result; failures are in ``error``, never raised.
@@ -109,11 +112,15 @@ def map_field(
                 today=context.today,
             )
             initial = {name: read_path(record, name, case_sensitive=outbound) for name in sources}
-            traces.append(
-                StepTrace(
-                    kind="formula", description=field.formula or "", input=initial, output=value
+            if trace:
+                traces.append(
+                    StepTrace(
+                        kind="formula",
+                        description=field.formula or "",
+                        input=initial,
+                        output=value,
+                    )
                 )
-            )
         else:
             present = [n for n in sources if _has(record, n, case_sensitive=outbound)]
             if not present:
@@ -131,24 +138,26 @@ def map_field(
             before = value
             ctx.notes = []
             value = step.to_salesforce(value, ctx) if outbound else step.to_platform(value, ctx)
-            traces.append(
-                StepTrace(
-                    kind=step.kind,
-                    description=step.describe(),
-                    input=before,
-                    output=value,
-                    notes=tuple(ctx.notes),
+            if trace:
+                traces.append(
+                    StepTrace(
+                        kind=step.kind,
+                        description=step.describe(),
+                        input=before,
+                        output=value,
+                        notes=tuple(ctx.notes),
+                    )
                 )
-            )
         if outbound and field.default_value is not None and is_blank(value):
-            traces.append(
-                StepTrace(
-                    kind="default_value",
-                    description=f"default {field.default_value!r} when empty",
-                    input=value,
-                    output=field.default_value,
+            if trace:
+                traces.append(
+                    StepTrace(
+                        kind="default_value",
+                        description=f"default {field.default_value!r} when empty",
+                        input=value,
+                        output=field.default_value,
+                    )
                 )
-            )
             value = field.default_value
         if len(targets) > 1 and (not isinstance(value, list) or len(value) != len(targets)):
             raise TransformError(
@@ -249,7 +258,11 @@ def map_to_salesforce(
 
 
 def map_to_platform(
-    sf_record: Mapping[str, Any], mapping: ObjectMapping, *, context: MappingContext
+    sf_record: Mapping[str, Any],
+    mapping: ObjectMapping,
+    *,
+    context: MappingContext,
+    trace: bool = True,
 ) -> MappedRecord:
     """Map a Salesforce record (as the REST API returns it) to platform field values.
 
@@ -257,13 +270,14 @@ def map_to_platform(
         sf_record: the Salesforce record; parent records nested (``Account: {Name}``).
         mapping: the object mapping; only fields flowing from Salesforce are applied.
         context: time zone, today, known links and the batch's resolved lookups.
+        trace: keep each step's input and output (see :func:`map_field`).
 
     Returns:
-        The platform values with per-field traces and errors.
+        The platform values with per-field traces (when asked) and errors.
     """
     values, results = _collect(
         [
-            map_field(sf_record, field, context, outbound=False)
+            map_field(sf_record, field, context, outbound=False, trace=trace)
             for field in mapping.inbound_fields()
         ],
         outbound=False,

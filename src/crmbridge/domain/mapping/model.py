@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from crmbridge.domain.mapping.conditions import Condition
@@ -133,7 +134,7 @@ class FieldMapping:
         """The (first) Salesforce field, ``""`` for an inbound formula."""
         return self.salesforce_fields[0] if self.salesforce_fields else ""
 
-    @property
+    @cached_property
     def label(self) -> str:
         """``first_name → FirstName``, used in traces, issues and logs."""
         left = " + ".join(self.platform_fields) or f"={self.formula}"
@@ -224,12 +225,20 @@ class ObjectMapping:
 
     def outbound_fields(self) -> tuple[FieldMapping, ...]:
         """The field mappings that write to Salesforce."""
+        return self._outbound_fields
+
+    def inbound_fields(self) -> tuple[FieldMapping, ...]:
+        """The field mappings that write to the platform."""
+        return self._inbound_fields
+
+    @cached_property
+    def _outbound_fields(self) -> tuple[FieldMapping, ...]:
         if not self.enabled:
             return ()
         return tuple(f for f in self.fields if (d := self.field_direction(f)) and d.outbound)
 
-    def inbound_fields(self) -> tuple[FieldMapping, ...]:
-        """The field mappings that write to the platform."""
+    @cached_property
+    def _inbound_fields(self) -> tuple[FieldMapping, ...]:
         if not self.enabled:
             return ()
         return tuple(f for f in self.fields if (d := self.field_direction(f)) and d.inbound)
