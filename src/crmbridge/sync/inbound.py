@@ -382,22 +382,29 @@ def fetch_records(
 def apply_specific(
     rs: RunState, mr: MappingRun, salesforce_ids: Sequence[str], *, source: str
 ) -> InboundResult:
-    """Fetch records by id and apply them whatever their SystemModstamp (R-O2)."""
-    records = fetch_records(rs, mr, salesforce_ids)
+    """Fetch records by id and apply them whatever their SystemModstamp (R-O2).
+
+    One query's worth of ids at a time, so memory stays flat however many records
+    wait (an initial sync of 1,000,000 contacts re-reads tens of thousands of Accounts
+    that were read before their parents).
+    """
     total = InboundResult()
-    for start in range(0, len(records), 500):
+    unique = sorted(set(salesforce_ids))
+    for first in range(0, len(unique), ID_CHUNK):
+        records = fetch_records(rs, mr, unique[first : first + ID_CHUNK])
+        for start in range(0, len(records), 500):
 
-        def apply_part(
-            session: Session, chunk: list[dict[str, Any]] = records[start : start + 500]
-        ) -> InboundResult:
-            scope = scope_for(rs, mr, source=source, force=True, counted=False)
-            return apply_salesforce_records(session, scope, chunk)
+            def apply_part(
+                session: Session, chunk: list[dict[str, Any]] = records[start : start + 500]
+            ) -> InboundResult:
+                scope = scope_for(rs, mr, source=source, force=True, counted=False)
+                return apply_salesforce_records(session, scope, chunk)
 
-        part = in_transaction(rs, apply_part)
-        _count(rs, mr, part)
-        for outcome, n in part.counts.items():
-            total.add(outcome, n)
-        total.pending_salesforce += part.pending_salesforce
+            part = in_transaction(rs, apply_part)
+            _count(rs, mr, part)
+            for outcome, n in part.counts.items():
+                total.add(outcome, n)
+            total.pending_salesforce += part.pending_salesforce
     return total
 
 
