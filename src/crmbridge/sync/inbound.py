@@ -279,18 +279,14 @@ def link_waiting_records(rs: RunState, mr: MappingRun) -> None:
     before = 0
     for round_ in range(LINK_ROUNDS + 1):
         with rs.session_factory() as session:
-            left = [
-                f.record_key
-                for f in failures_repo.run_failures_with_code(
-                    session,
-                    tenant_id=rs.tenant_id,
-                    mapping_id=mr.id,
-                    direction="inbound",
-                    run_id=rs.run_id,
-                    error_code=ParentNotLinked.CODE,
-                )
-                if f.record_key
-            ]
+            left = failures_repo.run_failure_keys_with_code(
+                session,
+                tenant_id=rs.tenant_id,
+                mapping_id=mr.id,
+                direction="inbound",
+                run_id=rs.run_id,
+                error_code=ParentNotLinked.CODE,
+            )
         if not left or len(left) == before or round_ == LINK_ROUNDS:
             break  # all linked, or the last round linked none
         before = len(left)

@@ -74,7 +74,7 @@ def due_failures(
     )
 
 
-def run_failures_with_code(
+def run_failure_keys_with_code(
     session: Session,
     *,
     tenant_id: str,
@@ -82,11 +82,13 @@ def run_failures_with_code(
     direction: str,
     run_id: str,
     error_code: str,
-) -> list[SyncFailure]:
-    """Unsettled failures of one run with one error code (e.g. waiting for a parent)."""
-    return list(
-        session.scalars(
-            sa.select(SyncFailure)
+) -> list[str]:
+    """Record keys of one run's unsettled failures with one error code (e.g. waiting for
+    a parent). Keys only: a large initial sync can hold tens of thousands of them."""
+    return [
+        key
+        for key in session.scalars(
+            sa.select(SyncFailure.record_key)
             .where(
                 SyncFailure.tenant_id == tenant_id,
                 SyncFailure.mapping_id == mapping_id,
@@ -97,7 +99,8 @@ def run_failures_with_code(
             )
             .order_by(SyncFailure.id)
         )
-    )
+        if key
+    ]
 
 
 def add_failure(session: Session, failure: SyncFailure) -> SyncFailure:
