@@ -80,6 +80,13 @@ def test_the_worker_process_syncs_applies_pushes_and_stops_on_sigterm(
             timeout=30,
             what="the pushed edit to be applied",
         )
+        # The push run commits the member before it records its own outcome, so wait
+        # for the outcome rather than read it the instant the member changed.
+        wait_for(
+            lambda: [r for r in _runs(push_world, "push") if r.status not in ("queued", "running")],
+            timeout=30,
+            what="the push run to finish",
+        )
         assert len(_runs(push_world, "schedule")) == 1
         assert [r.status for r in _runs(push_world, "push")] == ["succeeded"]
     finally:

@@ -81,6 +81,8 @@ def test_cli_rejects_a_missing_schema_file(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         check=False,
+        # Wide enough that the error panel does not wrap the long temporary path.
+        env={**os.environ, "COLUMNS": "400"},
     )
     assert result.returncode != 0
     assert "does not exist" in result.stdout + result.stderr
