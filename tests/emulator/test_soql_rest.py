@@ -134,3 +134,28 @@ def test_count_and_aggregate_shapes(rest: RestClient) -> None:
     ).json()
     assert grouped["records"][0]["attributes"] == {"type": "AggregateResult"}
     assert 0 < grouped["records"][0]["n"] <= SEEDED_CONTACTS
+
+
+def test_totals_without_a_where_clause_leave_out_deleted_rows_unless_query_all(
+    rest: RestClient,
+) -> None:
+    # Without WHERE the count is every row minus the deleted ones (two indexes):
+    # all three ways of counting must agree with the rows actually returned.
+    def totals(resource: str) -> tuple[int, int]:
+        page = rest.get(f"{API}/{resource}", params={"q": "SELECT Id FROM Contact"}).json()
+        count = rest.get(f"{API}/{resource}", params={"q": "SELECT COUNT() FROM Contact"})
+        return page["totalSize"], count.json()["totalSize"]
+
+    live_before, _ = totals("query")
+    all_before, _ = totals("queryAll")
+    ids = [
+        rest.post(f"{API}/sobjects/Contact", json={"LastName": f"Counted {n}"}).json()["id"]
+        for n in range(3)
+    ]
+    assert rest.request("DELETE", f"{API}/sobjects/Contact/{ids[0]}").status_code == 204
+    assert totals("query") == (live_before + 2, live_before + 2)
+    assert totals("queryAll") == (all_before + 3, all_before + 3)
+    filtered = rest.get(
+        f"{API}/query", params={"q": "SELECT COUNT() FROM Contact WHERE LastName LIKE 'Counted%'"}
+    ).json()
+    assert filtered["totalSize"] == 2

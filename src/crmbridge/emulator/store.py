@@ -182,6 +182,12 @@ class OrgStore:
             f"{sobj.name}__SystemModstamp_Id_IsDeleted",
             'CREATE INDEX IF NOT EXISTS {index} ON {table} ("SystemModstamp", "Id", "IsDeleted")',
         )
+        # Only the deleted rows (few): a query's totalSize without a WHERE clause is
+        # the whole table, which SQLite counts without reading rows, minus these.
+        yield (
+            f"{sobj.name}__IsDeleted_true",
+            'CREATE INDEX IF NOT EXISTS {index} ON {table} ("IsDeleted") WHERE "IsDeleted" = 1',
+        )
         for f in sobj.stored_fields:
             column = quote(f.name)
             if f.type == "reference":

@@ -7,12 +7,17 @@ into a :class:`SoqlError`. Nothing else ever escapes :func:`parse_soql`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import os
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -45,7 +50,38 @@ _DATETIME = re.compile(
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files("crmbridge.emulator.soql").joinpath("soql.lark").read_text()
-    return Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False)
+    # Building the LALR tables takes about 400 ms, paid by the first query of every
+    # emulator process, so they are kept in a file keyed by the grammar and lark's
+    # version. The file is a pickle: it lives in the user's own cache directory
+    # (never a shared /tmp) and is replaced atomically.
+    cache = _cache_file(grammar)
+    if cache is not None and cache.exists():
+        # A stale or damaged file is rebuilt below.
+        with contextlib.suppress(Exception), cache.open("rb") as f:
+            return Lark.load(f)
+    parser = Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=False)
+    if cache is not None:
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        try:
+            with partial.open("wb") as f:
+                parser.save(f)
+            os.replace(partial, cache)
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return parser
+
+
+def _cache_file(grammar: str) -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(base) / "crmbridge"
+    digest = hashlib.sha256(f"{grammar}|lark {lark.__version__}".encode()).hexdigest()[:16]
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if directory.stat().st_uid != os.getuid() or not os.access(directory, os.W_OK):
+            return None
+    except OSError:
+        return None  # no writable home (a read-only container): build in memory
+    return directory / f"soql-{digest}.lark"
 
 
 def _pos(token: Token) -> Position:
