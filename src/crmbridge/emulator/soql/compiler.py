@@ -84,6 +84,19 @@ class Compiler:
         """The IsDeleted condition every statement carries (none for queryAll)."""
         return "1" if self.include_deleted else f'{scope.root_alias}."IsDeleted" = 0'
 
+    def _whole_table_count(self, scope: Scope) -> str:
+        """``totalSize`` of a query without WHERE, without visiting a row.
+
+        SQLite reads the row count of a whole table from the page counts of its
+        smallest index; ``WHERE IsDeleted = 0`` would visit every row (a quarter of a
+        second at 1,000,000 contacts). The deleted rows have a partial index of their
+        own (store.py), so they are subtracted cheaply.
+        """
+        every = f"SELECT count(*) FROM {scope.from_sql_upto(0)}"
+        if self.include_deleted:
+            return every
+        return f'SELECT ({every}) - ({every} WHERE {scope.root_alias}."IsDeleted" = 1)'
+
     def _where(self, scope: Scope, query: ast.Query) -> tuple[str, list[Any], int]:
         conditions = ConditionCompiler(scope, today=self.today, semi_join=self._semi_join)
         sql = self.deleted_filter(scope)
@@ -172,13 +185,7 @@ class Compiler:
         scope = self._scope(sobject, query.alias)
         where_sql, params, _ = self._where(scope, query)
         if query.where is None and query.limit is None and not query.offset:
-            # Every row is counted from the smallest index's pages without reading
-            # rows; the deleted ones come from their own partial index.
-            every = f"SELECT count(*) FROM {scope.from_sql}"
-            if self.include_deleted:
-                return CountPlan(every, params)
-            deleted = f'{every} WHERE {scope.root_alias}."IsDeleted" = 1'
-            return CountPlan(f"SELECT ({every}) - ({deleted})", params)
+            return CountPlan(self._whole_table_count(scope), params)
         inner = f"SELECT 1 FROM {scope.from_sql} WHERE {where_sql}"
         if query.limit is not None or query.offset:
             inner += f" LIMIT {_limit(query.limit)} OFFSET {query.offset or 0}"
@@ -217,11 +224,7 @@ class Compiler:
             where_sql=where_sql,
             where_params=params,
             count_from_sql=scope.from_sql_upto(where_joins),
-            deleted_rows_sql=(
-                f'{scope.root_alias}."IsDeleted" = 1'
-                if query.where is None and not self.include_deleted
-                else None
-            ),
+            whole_table_count_sql=(self._whole_table_count(scope) if query.where is None else None),
             order_keys=order_keys,
             key_indexes=key_indexes,
             limit=query.limit,

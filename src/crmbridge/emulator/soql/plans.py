@@ -121,9 +121,8 @@ class RowPlan:
     children: list[ChildOut] = field(default_factory=list)
     #: Flattened column names and indexes for Bulk CSV (``Account.Name``).
     flat_columns: list[tuple[str, int, str]] = field(default_factory=list)
-    #: Set when WHERE is nothing but the live-row filter: the condition that picks
-    #: the deleted rows, so the count is every row minus those (see ``count_rows``).
-    deleted_rows_sql: str | None = None
+    #: For a query without WHERE: its ``totalSize`` read without visiting rows.
+    whole_table_count_sql: str | None = None
 
 
 @dataclass(slots=True)
