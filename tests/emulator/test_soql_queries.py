@@ -8,12 +8,15 @@ form). An ``int`` expectation is the ``totalSize`` of a ``COUNT()`` query.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from soql_dataset import SoqlOrg, build_org
+
+from crmbridge.emulator.soql.records import RecordRenderer
 
 Q = pytest.param
 
@@ -412,3 +415,33 @@ def test_fields_standard_lists_standard_fields_in_describe_order(org: SoqlOrg) -
     assert list(record)[1:] == standard
     assert "Platform_Id__c" not in record
     assert record["BillingAddress"]["city"] == "Paris"
+
+
+def test_compiled_records_match_the_entry_by_entry_renderer(
+    org: SoqlOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages are rendered by a function compiled from the record shape; it must build
+    # exactly what walking the shape builds, key order included, for every query above.
+    queries = [
+        (p.values[0], include_deleted)
+        for table, include_deleted in ((TABLE, False), (QUERY_ALL_TABLE, True))
+        for p in table
+        if not isinstance(p.values[1], int)
+    ]
+
+    def run() -> str:
+        records = [
+            org.engine.start(_with_ids(org, str(soql)), include_deleted=deleted).records
+            for soql, deleted in queries
+        ]
+        return json.dumps(records)
+
+    compiled = run()
+    monkeypatch.setattr(
+        RecordRenderer,
+        "records",
+        lambda self, shape, rows, children: [self.record(shape, row, children) for row in rows],
+    )
+    assert run() == compiled
+    assert '"Who": {"attributes": {"type": "Name"' in compiled
+    assert '"BillingAddress": {' in compiled

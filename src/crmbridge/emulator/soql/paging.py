@@ -116,7 +116,7 @@ def render_page(
 ) -> list[dict[str, Any]]:
     """The records of ``rows``, child subqueries fetched in one statement each."""
     children = _child_results(conn, plan, rows, renderer)
-    return [renderer.record(plan.shape, row, children) for row in rows]
+    return renderer.records(plan.shape, rows, children)
 
 
 def _child_results(
