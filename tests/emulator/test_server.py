@@ -12,6 +12,7 @@ import requests
 from emulator_http import API, RestClient, https_session, password_token
 
 from crmbridge.emulator.server import EmulatorServer
+from crmbridge.emulator.soql.parser import _lark
 
 
 def test_port_zero_picks_a_free_port_and_tls_needs_the_emulator_ca(tmp_path: Path) -> None:
@@ -106,3 +107,10 @@ def test_fixed_credentials_from_options(tmp_path: Path) -> None:
         assert (info["password"], info["security_token"]) == ("Secret-1", "TOKEN123")
         assert (info["client_id"], info["client_secret"]) == ("my-client", "my-secret")
         assert password_token(info)["access_token"]
+
+
+def test_the_query_engine_is_warm_before_the_first_request(tmp_path: Path) -> None:
+    _lark.cache_clear()
+    with EmulatorServer(tmp_path, port=0):
+        # Loaded by the start, not by a query: no request has been made.
+        assert _lark.cache_info().currsize == 1

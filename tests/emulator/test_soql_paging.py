@@ -13,6 +13,7 @@ from soql_dataset import NOW, FixedClock
 from crmbridge.emulator.bootstrap import bootstrap_org
 from crmbridge.emulator.schema import default_schema
 from crmbridge.emulator.soql import QueryEngine, QueryPage, SoqlError
+from crmbridge.emulator.soql.parser import _lark
 from crmbridge.emulator.store import OrgStore
 
 CONTACTS = 6100
@@ -215,3 +216,21 @@ def test_records_deleted_while_paging_end_the_result_early(tmp_path: Path) -> No
     seen = _ids([first, second, third])
     assert len(seen) == 449
     assert results[300].id not in seen
+
+
+def test_warm_loads_the_parser_and_counts_every_table(paged: PagedOrg) -> None:
+    # The server warms its engine before listening, so its first query page does not
+    # pay for loading the parser's tables or for a cold count of a large table.
+    _lark.cache_clear()
+    statements: list[str] = []
+    with paged.store.connection() as conn:
+        conn.set_trace_callback(statements.append)
+    try:
+        paged.engine.warm()
+    finally:
+        with paged.store.connection() as conn:
+            conn.set_trace_callback(None)
+    assert _lark.cache_info().currsize == 1
+    counted = " ".join(s for s in statements if s.startswith("SELECT (SELECT count(*)"))
+    for sobj in paged.store.schema:
+        assert f'FROM "{sobj.name}" AS t0' in counted

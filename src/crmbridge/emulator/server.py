@@ -81,6 +81,8 @@ class EmulatorServer:
         self.ctx = ctx
         if self.seed_contacts:
             self.seeded = seed_org_if_new(ctx, seed=self.seed, contacts=self.seed_contacts)
+        # The parser's tables and each table's count, loaded before the first request.
+        ctx.query_engine.warm()
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.requested_port))

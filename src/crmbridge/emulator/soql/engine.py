@@ -97,6 +97,20 @@ class QueryEngine:
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
 
+    # --- start-up ----------------------------------------------------------------------
+    def warm(self) -> None:
+        """Pay now what the first query of a fresh process would pay.
+
+        The server calls this before it listens: it loads the SOQL parser's tables
+        (about 50 ms from their cache file) and counts every queryable object the way
+        a query without WHERE counts its ``totalSize``, which reads each table's
+        smallest index into the store's page cache (a cold count of 1,000,000 contacts
+        took about 110 ms, against 15 ms warm).
+        """
+        for sobj in self.schema:
+            if sobj.queryable:
+                self.start(f"SELECT COUNT() FROM {sobj.name}", include_deleted=False)
+
     # --- compile ----------------------------------------------------------------------
     def compile(self, soql: str, *, include_deleted: bool) -> Plan:
         """Parse and compile ``soql``; raises :class:`SoqlError` for a bad query."""
