@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from crmbridge.emulator.schema import default_schema
 from crmbridge.emulator.soql import QueryEngine, QueryPage, SoqlError
 from crmbridge.emulator.soql.parser import _lark
 from crmbridge.emulator.store import OrgStore
+from crmbridge.emulator.values import format_datetime
 
 CONTACTS = 6100
 ACCOUNTS = 10
@@ -234,3 +236,41 @@ def test_warm_loads_the_parser_and_counts_every_table(paged: PagedOrg) -> None:
     counted = " ".join(s for s in statements if s.startswith("SELECT (SELECT count(*)"))
     for sobj in paged.store.schema:
         assert f'FROM "{sobj.name}" AS t0' in counted
+
+
+def test_pages_of_a_window_on_the_order_key_cost_the_same_at_its_end(tmp_path: Path) -> None:
+    # An incremental query bounds the key it orders by (SystemModstamp >= X ORDER BY
+    # SystemModstamp, Id). Each page must seek to where the last one ended, not scan
+    # from the window's start: the last page costs about what the second one does.
+    clock = FixedClock(NOW)
+    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
+    bootstrap_org(store)
+    engine = QueryEngine(store, store.schema, clock=clock)
+    stamps = [NOW - dt.timedelta(seconds=n) for n in range(4000)]
+    random.Random(3).shuffle(stamps)
+    store.insert_many(
+        "Contact",
+        [{"LastName": f"C{n}", "SystemModstamp": format_datetime(s)} for n, s in enumerate(stamps)],
+        validate=False,
+    )
+    start = min(stamps).strftime("%Y-%m-%dT%H:%M:%SZ")
+    soql = f"SELECT Id FROM Contact WHERE SystemModstamp >= {start} ORDER BY SystemModstamp, Id"
+    steps: list[int] = []
+
+    def count_step() -> int:
+        steps[-1] += 1
+        return 0
+
+    page = engine.start(soql, include_deleted=False, batch_size=200)
+    with store.connection() as conn:
+        conn.set_progress_handler(count_step, 50)
+    try:
+        while not page.done:
+            assert page.locator is not None
+            steps.append(0)
+            page = engine.more(page.locator)
+    finally:
+        with store.connection() as conn:
+            conn.set_progress_handler(None, 0)
+    assert len(steps) == 19
+    assert steps[-1] < 2 * steps[0]

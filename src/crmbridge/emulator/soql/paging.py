@@ -92,12 +92,16 @@ def fetch_rows(
     offset: int = 0,
 ) -> list[tuple[Any, ...]]:
     """Up to ``count`` rows of the plan following the row whose keys are ``after``."""
-    sql = f"SELECT {', '.join(plan.columns)} FROM {plan.from_sql} WHERE {plan.where_sql}"
-    params = list(plan.where_params)
+    where, params = plan.where_sql, list(plan.where_params)
     if after is not None:
+        # The keyset predicate comes first. When WHERE bounds the first ORDER BY key
+        # too (``SystemModstamp >= X ORDER BY SystemModstamp``), SQLite seeks the index
+        # with the first of two equally rated lower bounds: the window's start would
+        # make every page step over all the rows before it (a page at row 800,000 of
+        # 1,000,000 took 90 ms instead of 14 ms).
         predicate, extra = after_predicate(plan.order_keys, after)
-        sql += f" AND {predicate}"
-        params.extend(extra)
+        where, params = f"{predicate} AND ({where})", [*extra, *params]
+    sql = f"SELECT {', '.join(plan.columns)} FROM {plan.from_sql} WHERE {where}"
     sql += " ORDER BY " + ", ".join(key.order_sql for key in plan.order_keys)
     sql += f" LIMIT {int(count)} OFFSET {int(offset)}"
     return conn.execute(sql, params).fetchall()
