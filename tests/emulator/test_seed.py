@@ -136,6 +136,64 @@ def test_relationships_are_consistent_in_the_database(org: OrgStore) -> None:
         assert _scalar(conn, 'SELECT COUNT(*) FROM "Contact" WHERE "Name" IS NULL') == 0
 
 
+def _indexes(store: OrgStore) -> dict[str, str]:
+    with store.connection() as conn:
+        return dict(
+            conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            ).fetchall()
+        )
+
+
+def test_seeding_builds_the_indexes_after_the_rows(tmp_path: Path) -> None:
+    store = OrgStore.open(tmp_path, default_schema())
+    bootstrap_org(store)
+    expected = _indexes(store)
+    assert "Contact__AccountId" in expected
+    assert "Contact__SystemModstamp_Id_IsDeleted" in expected
+    during: list[set[str]] = []
+    seed_org(
+        store,
+        seed=5,
+        contacts=400,
+        now=_NOW,
+        progress=lambda sobject, _: during.append(set(_indexes(store))),
+    )
+    try:
+        # While rows go in, the seeded tables keep only their primary keys …
+        assert during
+        assert all(not any(name.startswith("Contact__") for name in names) for names in during)
+        # … and afterwards every index is back, as the store declares it.
+        assert _indexes(store) == expected
+        with store.connection() as conn:
+            plan = conn.execute(
+                'EXPLAIN QUERY PLAN SELECT "Id" FROM "Contact" WHERE "AccountId" = ?', ("x",)
+            ).fetchall()
+        assert "Contact__AccountId" in str(plan)
+    finally:
+        store.close()
+
+
+def test_bulk_load_rebuilds_the_indexes_when_loading_fails(tmp_path: Path) -> None:
+    store = OrgStore.open(tmp_path, default_schema())
+    bootstrap_org(store)
+    expected = _indexes(store)
+    try:
+        inside: list[set[str]] = []
+
+        def failing_load() -> None:
+            with store.bulk_load(["Contact", "Account"]):
+                inside.append(set(_indexes(store)))
+                raise RuntimeError("generator failed")
+
+        with pytest.raises(RuntimeError):
+            failing_load()
+        assert "Contact__Email" not in inside[0]
+        assert _indexes(store) == expected
+    finally:
+        store.close()
+
+
 def test_seed_runs_once_per_org(org: OrgStore) -> None:
     before = org.count("Contact")
     assert seed_if_empty(org, seed=99, contacts=50) is None
