@@ -381,3 +381,14 @@ def test_fields_added_by_a_schema_file_become_columns_of_an_existing_org(tmp_pat
     again = open_store(tmp_path, grown)
     again.update("Contact", before, {"Shoe_Size__c": 44})
     assert again.get("Contact", before, ["Shoe_Size__c"])["Shoe_Size__c"] == 44  # type: ignore[index]
+
+
+def test_reads_go_through_a_memory_map_except_while_bulk_loading(store: OrgStore) -> None:
+    def mapped() -> int:
+        with store.connection() as conn:
+            return int(conn.execute("PRAGMA mmap_size").fetchone()[0])
+
+    assert mapped() > 1 << 30
+    with store.bulk_load(["Contact"]):
+        assert mapped() == 0
+    assert mapped() > 1 << 30

@@ -44,6 +44,11 @@ ChangeListener = Callable[[str, str, list[dict[str, Any]]], None]
 #: First counter value of each key prefix (ids then look like ``0035g0000004c92AAA``).
 _FIRST_COUNTER = 1_000_000
 _INSERT_CHUNK = 50_000
+#: Reads go through a memory map of the file up to this size (SQLite caps it at 2 GB).
+#: A query page with parent paths or child records reads thousands of rows scattered
+#: over the table; from the map each costs no read call and no copy into the page
+#: cache (child-subquery pages at 1,000,000 contacts: 110 ms instead of 170 ms).
+MMAP_BYTES = 1 << 31
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class OrgStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA temp_store=MEMORY")
         self._conn.execute("PRAGMA cache_size=-131072")
+        self._conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self._conn.execute("PRAGMA foreign_keys=OFF")
         self._create_tables()
         self._counters: dict[str, int] = dict(
@@ -193,11 +199,15 @@ class OrgStore:
             for sobj in objects:
                 for name, _ in self._index_ddl(sobj):
                     self._conn.execute(f"DROP INDEX IF EXISTS {quote(name)}")
+            # Loading gains little from the memory map, and the mapped pages would count
+            # in the loading process's resident memory.
+            self._conn.execute("PRAGMA mmap_size=0")
             try:
                 yield
             finally:
                 for sobj in objects:
                     self._create_indexes(sobj)
+                self._conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
 
     @staticmethod
     def _index_ddl(sobj: SObjectDef) -> Iterator[tuple[str, str]]:
