@@ -184,6 +184,38 @@ def test_child_subqueries_are_grouped_under_their_parent(paged: PagedOrg) -> Non
         assert [c["Id"] for c in contacts["records"]] == [r["Id"] for r in expected]
 
 
+def test_child_records_count_toward_the_batch_size(paged: PagedOrg) -> None:
+    # SOAP API "QueryOptions" and the REST "Query Options Header": "Child objects count
+    # toward the number of records for the batch size". Each account has 610 contacts:
+    # three accounts and their contacts (1,833 records) fit in 2,000, four do not.
+    pages = paged.all_pages("SELECT Id, (SELECT Id FROM Contacts) FROM Account")
+    assert [len(p.records) for p in pages] == [3, 3, 3, 1]
+    assert {p.total_size for p in pages} == {ACCOUNTS}
+    assert [p.done for p in pages] == [False, False, False, True]
+    positions = [int(_LOCATOR.match(p.locator).group(1)) for p in pages[:-1]]  # type: ignore[union-attr, arg-type]
+    assert positions == [3, 6, 9]
+    assert _ids(pages) == paged.account_ids
+    per_account = CONTACTS // ACCOUNTS
+    for record in (r for page in pages for r in page.records):
+        contacts = record["Contacts"]
+        assert contacts["totalSize"] == len(contacts["records"]) == per_account
+        mine = [r["Id"] for r in paged.rows if r["AccountId"] == record["Id"]]
+        assert [c["Id"] for c in contacts["records"]] == mine
+
+
+def test_a_page_holds_at_least_one_record_however_many_children_it_has(paged: PagedOrg) -> None:
+    pages = paged.all_pages("SELECT Id, (SELECT Id FROM Contacts) FROM Account", batch_size=200)
+    assert [len(p.records) for p in pages] == [1] * ACCOUNTS
+    assert all(p.records[0]["Contacts"]["totalSize"] == CONTACTS // ACCOUNTS for p in pages)
+
+
+def test_rows_without_children_fill_the_batch(paged: PagedOrg) -> None:
+    soql = "SELECT Id, (SELECT Id FROM Contacts WHERE LastName = 'nobody') FROM Account"
+    pages = paged.all_pages(soql, batch_size=200)
+    assert [len(p.records) for p in pages] == [ACCOUNTS]
+    assert all(r["Contacts"] is None for r in pages[0].records)
+
+
 def test_iter_flat_streams_every_row_with_flattened_names(paged: PagedOrg) -> None:
     names, rows = paged.engine.iter_flat(
         "SELECT Id, Email, Account.Name, Account.Owner.IsActive FROM Contact",
@@ -274,3 +306,49 @@ def test_pages_of_a_window_on_the_order_key_cost_the_same_at_its_end(tmp_path: P
             conn.set_progress_handler(None, 0)
     assert len(steps) == 19
     assert steps[-1] < 2 * steps[0]
+
+
+def test_pages_with_children_cut_where_the_batch_is_full(tmp_path: Path) -> None:
+    # 1,200 accounts with 0, 1 or 2 contacts: the children are read in several blocks of
+    # accounts, and each page ends at the account that would overflow 2,000 records.
+    clock = FixedClock(NOW)
+    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
+    bootstrap_org(store)
+    engine = QueryEngine(store, store.schema, clock=clock)
+    accounts = [
+        r.id
+        for r in store.insert_many(
+            "Account", [{"Name": f"A{i:04d}"} for i in range(1200)], validate=False
+        )
+    ]
+    store.insert_many(
+        "Contact",
+        [
+            {"LastName": f"C{i}-{n}", "AccountId": account}
+            for i, account in enumerate(accounts)
+            for n in range(i % 3)
+        ],
+        validate=False,
+    )
+    expected: list[int] = [0]
+    used = 0
+    for i in range(len(accounts)):
+        cost = 1 + i % 3
+        if expected[-1] and used + cost > 2000:
+            expected.append(0)
+            used = 0
+        expected[-1] += 1
+        used += cost
+    pages = [
+        engine.start(
+            "SELECT Id, (SELECT LastName FROM Contacts) FROM Account", include_deleted=False
+        )
+    ]
+    while not pages[-1].done:
+        pages.append(engine.more(pages[-1].locator))  # type: ignore[arg-type]
+    assert [len(p.records) for p in pages] == expected == [1000, 200]
+    records = [r for p in pages for r in p.records]
+    assert [r["Id"] for r in records] == accounts
+    for i, record in enumerate(records):
+        names = [c["LastName"] for c in (record["Contacts"] or {"records": []})["records"]]
+        assert names == [f"C{i}-{n}" for n in range(i % 3)]

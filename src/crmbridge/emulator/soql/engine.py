@@ -28,7 +28,7 @@ from crmbridge.emulator.soql.paging import (
     Key,
     count_rows,
     fetch_rows,
-    render_page,
+    render_batch,
     row_key,
 )
 from crmbridge.emulator.soql.parser import parse_soql
@@ -153,8 +153,8 @@ class QueryEngine:
         with self.store.connection() as conn:
             register_functions(conn)
             cursor.total = count_rows(conn, plan)
-            records = self._page(conn, cursor, 0)
-        return self._finish_page(cursor, 0, records)
+            page = self._page(conn, cursor, 0)
+        return self._finish_page(cursor, 0, page)
 
     def more(self, locator: str) -> QueryPage:
         """The page a query locator points at (REST ``query/<locator>``).
@@ -176,33 +176,35 @@ class QueryEngine:
             self._cursors.move_to_end(cursor_id)
         with self.store.connection() as conn:
             register_functions(conn)
-            records = self._page(conn, cursor, position)
-        return self._finish_page(cursor, position, records, cursor_id)
+            page = self._page(conn, cursor, position)
+        return self._finish_page(cursor, position, page, cursor_id)
 
-    def _page(self, conn: Any, cursor: _Cursor, position: int) -> list[dict[str, Any]]:
+    def _page(self, conn: Any, cursor: _Cursor, position: int) -> tuple[list[dict[str, Any]], bool]:
+        """The records of the page at ``position``, and whether the rows ran out."""
         plan = cursor.plan
         wanted = min(cursor.batch_size, max(0, cursor.total - position))
         if wanted == 0:
-            return []
+            return [], True
         after = cursor.boundaries[position]
         offset = (plan.offset or 0) if position == 0 else 0
         rows = fetch_rows(conn, plan, after=after, count=wanted, offset=offset)
-        if rows:
-            cursor.boundaries[position + len(rows)] = row_key(plan, rows[-1])
-        return render_page(conn, plan, rows, cursor.renderer)
+        # Child records count toward the batch size: the page may hold fewer rows.
+        taken, records = render_batch(conn, plan, rows, cursor.renderer, cursor.batch_size)
+        if taken:
+            cursor.boundaries[position + taken] = row_key(plan, rows[taken - 1])
+        # Rows deleted while paging can end the result early; never promise more.
+        return records, taken == len(rows) < wanted
 
     def _finish_page(
         self,
         cursor: _Cursor,
         position: int,
-        records: list[dict[str, Any]],
+        page: tuple[list[dict[str, Any]], bool],
         cursor_id: str | None = None,
     ) -> QueryPage:
+        records, ran_out = page
         delivered = position + len(records)
-        # Rows deleted while paging can end the result early; never promise more.
-        done = delivered >= cursor.total or len(records) < min(
-            cursor.batch_size, cursor.total - position
-        )
+        done = delivered >= cursor.total or ran_out
         with self._lock:
             if done:
                 if cursor_id is not None:

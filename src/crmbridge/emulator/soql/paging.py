@@ -17,6 +17,9 @@ from crmbridge.emulator.soql.records import RecordRenderer
 
 #: Stay well below SQLite's limit on bound parameters per statement.
 _IDS_PER_STATEMENT = 10_000
+#: Rows of a page whose children are read first, then at least this many at a time.
+_FIRST_CHILD_BLOCK = 200
+_MIN_CHILD_BLOCK = 50
 
 Key = tuple[Any, ...]
 
@@ -121,6 +124,47 @@ def render_page(
     """The records of ``rows``, child subqueries fetched in one statement each."""
     children = _child_results(conn, plan, rows, renderer)
     return renderer.records(plan.shape, rows, children)
+
+
+def render_batch(
+    conn: sqlite3.Connection,
+    plan: RowPlan,
+    rows: list[tuple[Any, ...]],
+    renderer: RecordRenderer,
+    batch_size: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The records of a query page: how many of ``rows`` it holds, and them.
+
+    Child records count toward the batch size (SOAP API "QueryOptions", REST "Query
+    Options Header": "Child objects count toward the number of records for the batch
+    size"): a page of a query with child subqueries holds the leading rows whose
+    records and direct child records fit in ``batch_size``, and at least one row. Their
+    children are fetched a block of rows at a time, each block sized from the
+    children per row seen so far, so a page reads little more than what it returns.
+    """
+    if not plan.children or not rows:
+        return len(rows), render_page(conn, plan, rows, renderer)
+    children: dict[int, dict[str, list[dict[str, Any]]]] = {id(c): {} for c in plan.children}
+    id_index = plan.shape.id_index
+    taken = used = 0
+    fetched = 0
+    block = min(len(rows), _FIRST_CHILD_BLOCK)
+    while fetched < len(rows):
+        parent_ids = [row[id_index] for row in rows[fetched : fetched + block]]
+        for out in plan.children:
+            children[id(out)].update(_fetch_child(conn, out, parent_ids, renderer))
+        fetched += len(parent_ids)
+        while taken < fetched:
+            parent_id = rows[taken][id_index]
+            cost = 1 + sum(len(children[id(out)].get(parent_id, ())) for out in plan.children)
+            if taken and used + cost > batch_size:
+                return taken, renderer.records(plan.shape, rows[:taken], children)
+            used += cost
+            taken += 1
+        # Enough rows for what is left of the batch at the children per row seen so far.
+        per_row = used / taken
+        block = max(_MIN_CHILD_BLOCK, int((batch_size - used) / per_row) + 1)
+    return taken, renderer.records(plan.shape, rows[:taken], children)
 
 
 def _child_results(
