@@ -352,3 +352,33 @@ def test_pages_with_children_cut_where_the_batch_is_full(tmp_path: Path) -> None
     for i, record in enumerate(records):
         names = [c["LastName"] for c in (record["Contacts"] or {"records": []})["records"]]
         assert names == [f"C{i}-{n}" for n in range(i % 3)]
+
+
+def test_total_size_with_where_counts_matching_rows_minus_deleted_ones(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
+    bootstrap_org(store)
+    engine = QueryEngine(store, store.schema, clock=clock)
+    ids = [
+        r.id
+        for r in store.insert_many(
+            "Contact", [{"LastName": f"{'AB'[n % 2]}{n}"} for n in range(40)], validate=False
+        )
+    ]
+    for record_id in ids[:10]:  # A0, B1, A2, ... B9 deleted
+        store.delete("Contact", record_id)  # type: ignore[arg-type]
+    statements: list[str] = []
+    with store.connection() as conn:
+        conn.set_trace_callback(statements.append)
+    try:
+        # A top-level OR: the deleted-row condition must not bind to its last term.
+        where = "WHERE LastName LIKE 'A%' OR LastName = 'B1' OR LastName = 'B11'"
+        page = engine.start(f"SELECT Id FROM Contact {where}", include_deleted=False)
+        count = engine.start(f"SELECT COUNT() FROM Contact {where}", include_deleted=False)
+        every = engine.start(f"SELECT Id FROM Contact {where}", include_deleted=True)
+    finally:
+        with store.connection() as conn:
+            conn.set_trace_callback(None)
+    assert page.total_size == count.total_size == len(page.records) == 15 + 1
+    assert every.total_size == len(every.records) == 20 + 2
+    assert any('- (SELECT count(*) FROM "Contact"' in s for s in statements)

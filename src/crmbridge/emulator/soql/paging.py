@@ -27,8 +27,8 @@ Key = tuple[Any, ...]
 def count_rows(conn: sqlite3.Connection, plan: RowPlan) -> int:
     """How many records the query returns in all (``totalSize``)."""
     params = list(plan.where_params)
-    if plan.limit is None and not plan.offset and plan.whole_table_count_sql is not None:
-        return int(conn.execute(plan.whole_table_count_sql).fetchone()[0])
+    if plan.limit is None and not plan.offset and plan.total_count_sql is not None:
+        return int(conn.execute(plan.total_count_sql, plan.total_count_params).fetchone()[0])
     if plan.limit is None and not plan.offset:
         sql = f"SELECT count(*) FROM {plan.count_from_sql} WHERE {plan.where_sql}"
     else:

@@ -121,8 +121,9 @@ class RowPlan:
     children: list[ChildOut] = field(default_factory=list)
     #: Flattened column names and indexes for Bulk CSV (``Account.Name``).
     flat_columns: list[tuple[str, int, str]] = field(default_factory=list)
-    #: For a query without WHERE: its ``totalSize`` read without visiting rows.
-    whole_table_count_sql: str | None = None
+    #: ``totalSize`` without LIMIT or OFFSET: live rows as every row minus deleted ones.
+    total_count_sql: str | None = None
+    total_count_params: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)
