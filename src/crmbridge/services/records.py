@@ -168,7 +168,13 @@ def _check_references(
     entity: EntityType,
     values: Mapping[str, Any],
     record_id: str,
+    creating: bool = False,
 ) -> None:
+    """Every reference names a live record, and no hierarchy becomes a cycle.
+
+    A record being created cannot close a cycle: its id does not exist yet, so no live
+    record can point at it, and the parent walk (a query per level) is skipped.
+    """
     errors: list[FieldError] = []
     for spec in entity.references:
         target = values.get(spec.name)
@@ -177,7 +183,7 @@ def _check_references(
         found = _live_ids(session, tenant_id=tenant_id, entity_type=spec.references, ids=[target])
         if not found:
             errors.append(FieldError(field=spec.name, message=f"no {spec.references} with this id"))
-        elif spec.references == entity.name and _creates_cycle(
+        elif not creating and spec.references == entity.name and _creates_cycle(
             session,
             tenant_id=tenant_id,
             entity=entity,
@@ -232,7 +238,12 @@ def create_record(
     )
     record_id = record_id or str(uuid.uuid4())
     _check_references(
-        session, tenant_id=tenant_id, entity=entity, values=values, record_id=record_id
+        session,
+        tenant_id=tenant_id,
+        entity=entity,
+        values=values,
+        record_id=record_id,
+        creating=True,
     )
     record = repo.insert_record(
         session,

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmbridge.store.db import JSONType
-from crmbridge.store.models import Base, BigIntKey
+from crmbridge.store.models import Base, BigIntKey, insert_sentinel
 
 RUN_STATUSES = ("queued", "running", "succeeded", "partially_failed", "failed", "paused")
 FAILURE_STATUSES = ("retrying", "open", "resolved", "discarded")
@@ -72,6 +72,7 @@ class SyncPair(Base):
     last_outbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    insert_sentinel: Mapped[int | None] = insert_sentinel()
 
 
 class SyncStream(Base):
