@@ -260,3 +260,36 @@ def test_inbound_sync_writes_are_logged_with_their_run_and_marked_synced(
     )
     entries = read_changes(db_session, tenant_id=tenant, after_seq=0, limit=10)
     assert {(e.source, e.origin) for e in entries} == {("sync", "sync-run:7")}
+
+
+def test_one_flush_inserts_many_entries_and_records_in_batches(db_session: Session) -> None:
+    """A sync page's rows go in multi-row statements, on SQLite too (insert sentinels)."""
+    tenant = _tenant(db_session)
+    inserts: dict[str, int] = {}
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO"):
+            table = statement.split()[2]
+            inserts[table] = inserts.get(table, 0) + 1
+
+    engine = db_session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for i in range(300):
+            service.create_record(
+                db_session,
+                tenant_id=tenant,
+                entity=MEMBER,
+                payload={"first_name": "Batch", "last_name": f"Member {i}"},
+                context=API,
+                flush=False,
+            )
+        db_session.flush()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    db_session.commit()
+    assert count_changes(db_session, tenant_id=tenant) == 300
+    seqs = [c.seq for c in read_changes(db_session, tenant_id=tenant, after_seq=0, limit=400)]
+    assert seqs == list(range(seqs[0], seqs[0] + 300))
+    assert inserts.get("change_log", 0) <= 10, inserts
+    assert inserts.get("records", 0) <= 10, inserts

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -47,6 +49,20 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def json_text(value: Any) -> str:
+    """The text of a JSON column's value.
+
+    orjson writes it several times faster than ``json.dumps`` (a sync page writes each
+    record's data, change-log values, pair state and audit fields: the standard encoder
+    was the largest single cost of applying a page). What orjson refuses (integers
+    beyond 64 bits, non-string keys) goes through ``json.dumps`` as before.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with crmbridge's connection settings.
 
@@ -59,11 +75,14 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_serializer=json_text,
+            **kwargs,
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text, **kwargs)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,33 @@
+"""JSON column text: orjson, with the standard encoder for what orjson refuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crmbridge.store.db import json_text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"first_name": "Zoë", "tags": ["a", "b"], "score": 1.5, "active": True, "x": None},
+        {"nested": {"deep": [1, 2, {"k": "v"}]}},
+        [],
+        "text with \"quotes\" and \\ and \u2028",
+    ],
+)
+def test_json_text_reads_back_as_the_same_value(value: object) -> None:
+    assert json.loads(json_text(value)) == value
+
+
+def test_what_orjson_refuses_still_serialises_as_the_standard_encoder_does() -> None:
+    huge = {"n": 2**70}
+    assert json.loads(json_text(huge)) == huge
+    assert json_text({1: "one"}) == json.dumps({1: "one"})
+
+
+def test_what_neither_can_encode_is_an_error() -> None:
+    with pytest.raises(TypeError):
+        json_text({"x": object()})
