@@ -382,3 +382,20 @@ def test_total_size_with_where_counts_matching_rows_minus_deleted_ones(tmp_path:
     assert page.total_size == count.total_size == len(page.records) == 15 + 1
     assert every.total_size == len(every.records) == 20 + 2
     assert any('- (SELECT count(*) FROM "Contact"' in s for s in statements)
+
+
+def test_warm_skips_an_object_it_cannot_count(
+    paged: PagedOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[str] = []
+    real_start = paged.engine.start
+
+    def start(soql: str, **kw: Any) -> QueryPage:
+        if soql.endswith(" Account"):
+            raise SoqlError("INVALID_TYPE", "sObject type 'Account' is not supported.")
+        counted.append(soql)
+        return real_start(soql, **kw)
+
+    monkeypatch.setattr(paged.engine, "start", start)
+    paged.engine.warm()  # no exception: warming is only a head start
+    assert "SELECT COUNT() FROM Contact" in counted

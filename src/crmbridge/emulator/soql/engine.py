@@ -10,6 +10,7 @@ minutes"; Salesforce keeps a bounded number of open cursors per user).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
@@ -109,7 +110,10 @@ class QueryEngine:
         """
         for sobj in self.schema:
             if sobj.queryable:
-                self.start(f"SELECT COUNT() FROM {sobj.name}", include_deleted=False)
+                # Only a head start: an object that cannot be counted must not stop
+                # the server (its own queries still report the error).
+                with contextlib.suppress(SoqlError):
+                    self.start(f"SELECT COUNT() FROM {sobj.name}", include_deleted=False)
 
     # --- compile ----------------------------------------------------------------------
     def compile(self, soql: str, *, include_deleted: bool) -> Plan:
