@@ -15,7 +15,7 @@ from crmbridge.store.db import json_text
         {"first_name": "Zoë", "tags": ["a", "b"], "score": 1.5, "active": True, "x": None},
         {"nested": {"deep": [1, 2, {"k": "v"}]}},
         [],
-        "text with \"quotes\" and \\ and \u2028",
+        'text with "quotes" and \\ and \u2028',
     ],
 )
 def test_json_text_reads_back_as_the_same_value(value: object) -> None:

@@ -183,13 +183,17 @@ def _check_references(
         found = _live_ids(session, tenant_id=tenant_id, entity_type=spec.references, ids=[target])
         if not found:
             errors.append(FieldError(field=spec.name, message=f"no {spec.references} with this id"))
-        elif not creating and spec.references == entity.name and _creates_cycle(
-            session,
-            tenant_id=tenant_id,
-            entity=entity,
-            field=spec.name,
-            start=target,
-            record_id=record_id,
+        elif (
+            not creating
+            and spec.references == entity.name
+            and _creates_cycle(
+                session,
+                tenant_id=tenant_id,
+                entity=entity,
+                field=spec.name,
+                start=target,
+                record_id=record_id,
+            )
         ):
             errors.append(FieldError(field=spec.name, message="would make the hierarchy a cycle"))
     if errors:

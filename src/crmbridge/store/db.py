@@ -19,6 +19,8 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 #: Seconds a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Page cache per SQLite connection, in KiB (see ``_configure_sqlite_connection``).
+SQLITE_CACHE_KIB = 65_536
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -93,6 +95,13 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The page cache per connection: 64 MB instead of SQLite's default 2 MB
+    # (sqlite.org/pragma.html#pragma_cache_size; negative means KiB). A sync page looks
+    # up thousands of records, pairs and change-log entries by key; with 2 MB the
+    # index pages of an org of 100,000 records were read again and again (measured:
+    # an initial sync of 30,000 contacts took 131 s instead of 168 s, 3.8 s of system
+    # time instead of 14.1 s). It is filled only as pages are read.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

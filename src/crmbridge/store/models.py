@@ -40,6 +40,7 @@ def insert_sentinel() -> MappedColumn[int | None]:
     """
     return orm_insert_sentinel("insert_sentinel")
 
+
 ROLES = ("SUPER_ADMIN", "CLIENT_ADMIN", "CLIENT_STAFF", "CLIENT_VIEWER")
 TENANT_STATUSES = ("active", "suspended")
 SYNC_STATUSES = ("pending", "synced", "failed", "skipped")
