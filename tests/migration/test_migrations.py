@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,6 +26,15 @@ EXPECTED_TABLES = {
     "change_log",
 }
 
+#: Indexes on expressions, made by migrations only: SQLAlchemy cannot reflect them on
+#: SQLite, and the models cannot spell one expression for both databases. Their use is
+#: tested in tests/integration/sync/test_match_key_index.py.
+EXPRESSION_INDEXES = {"ix_records_match_email"}
+
+
+def _not_an_expression_index(name: str | None, type_: str, _parent: object) -> bool:
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
 
 def _tables(url: str) -> set[str]:
     engine = create_db_engine(url)
@@ -47,8 +57,13 @@ def test_head_schema_matches_the_models(tmp_path: Path) -> None:
         migrate.upgrade(url)
         engine = create_db_engine(url)
         try:
-            with engine.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True})
+            with engine.connect() as conn, warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", message="Skipped unsupported reflection of expression-based index"
+                )
+                context = MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_name": _not_an_expression_index}
+                )
                 diff = compare_metadata(context, Base.metadata)
         finally:
             engine.dispose()

@@ -1,0 +1,80 @@
+"""Matching by e-mail seeks an index instead of reading every record (migration 0008)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crmbridge.domain.entities import get_entity_type
+from crmbridge.services import factories
+from crmbridge.services import records as records_service
+from crmbridge.store.repositories.change_log import ChangeContext
+from crmbridge.store.repositories.sync_platform import live_records_by_field
+
+MEMBER = get_entity_type("member")
+API = ChangeContext(source="api", origin="test", actor="test")
+
+
+def _member(session: Session, tenant: str, email: str | None) -> str:
+    payload: dict[str, Any] = {"first_name": "Match", "last_name": "Key", "email": email}
+    record = records_service.create_record(
+        session, tenant_id=tenant, entity=MEMBER, payload=payload, context=API
+    )
+    return record.id
+
+
+def test_e_mail_lookup_ignores_case_and_uses_the_expression_index(db_session: Session) -> None:
+    tenant = factories.create_tenant(db_session).id
+    other = factories.create_tenant(db_session).id
+    ada = _member(db_session, tenant, "Ada.Lovelace@Example.org")
+    twin_a = _member(db_session, tenant, "twin@example.org")
+    twin_b = _member(db_session, tenant, "TWIN@example.org")
+    _member(db_session, tenant, None)
+    _member(db_session, other, "ada.lovelace@example.org")  # another tenant's
+    gone = _member(db_session, tenant, "gone@example.org")
+    records_service.delete_record(
+        db_session, tenant_id=tenant, entity=MEMBER, record_id=gone, context=API
+    )
+    db_session.commit()
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
+        if "records" in statement and "lower" in statement.lower():
+            statements.append((statement, parameters))
+
+    engine = db_session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        found = live_records_by_field(
+            db_session,
+            tenant_id=tenant,
+            entity_type="member",
+            field="email",
+            values=[" ADA.lovelace@example.ORG ", "twin@example.org", "gone@example.org"],
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert found["ada.lovelace@example.org"] == [ada]
+    assert sorted(found["twin@example.org"]) == sorted([twin_a, twin_b])
+    assert "gone@example.org" not in found
+
+    assert len(statements) == 1
+    statement, parameters = statements[0]
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            text = " ".join(str(row[-1]) for row in plan)
+            # The e-mail expression is part of the seek, not only tenant and type.
+            assert "USING INDEX ix_records_match_email" in text, text
+            assert "<expr>=?" in text, text
+        else:
+            # PostgreSQL reads a table this small whole; what matters is that the query
+            # spells the index's expression (PostgreSQL prints it in canonical form).
+            definition = connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_records_match_email'"
+            ).scalar_one()
+            assert "lower((data ->> 'email'::text))" in definition
+            assert "lower(records.data ->> 'email')" in statement, statement
