@@ -28,7 +28,7 @@ EXPECTED_TABLES = {
 
 #: Indexes on expressions, made by migrations only: SQLAlchemy cannot reflect them on
 #: SQLite, and the models cannot spell one expression for both databases. Their use is
-#: tested in tests/integration/sync/test_match_key_index.py.
+#: tested in tests/integration/sync/test_sync_query_plans.py.
 EXPRESSION_INDEXES = {"ix_records_match_email"}
 
 

@@ -146,6 +146,8 @@ class Record(Base):
         sa.CheckConstraint(_in("sync_status", SYNC_STATUSES), name="sync_status"),
         sa.Index(None, "tenant_id", "entity_type", "updated_at", "id"),
         sa.Index(None, "tenant_id", "entity_type", "salesforce_id", unique=True),
+        # Walks in id order (an outbound first pass, a full resync) seek each page.
+        sa.Index(None, "tenant_id", "entity_type", "id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)

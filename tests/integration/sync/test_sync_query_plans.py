@@ -1,4 +1,5 @@
-"""Matching by e-mail seeks an index instead of reading every record (migration 0008)."""
+"""The sync's per-page reads seek an index instead of reading every record of a type
+(migrations 0008 and 0009)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from crmbridge.domain.entities import get_entity_type
 from crmbridge.services import factories
 from crmbridge.services import records as records_service
 from crmbridge.store.repositories.change_log import ChangeContext
-from crmbridge.store.repositories.sync_platform import live_records_by_field
+from crmbridge.store.repositories.sync_platform import live_records_by_field, record_ids_page
 
 MEMBER = get_entity_type("member")
 API = ChangeContext(source="api", origin="test", actor="test")
@@ -78,3 +79,41 @@ def test_e_mail_lookup_ignores_case_and_uses_the_expression_index(db_session: Se
             ).scalar_one()
             assert "lower((data ->> 'email'::text))" in definition
             assert "lower(records.data ->> 'email')" in statement, statement
+
+
+def test_a_walk_in_id_order_seeks_each_page_without_sorting(db_session: Session) -> None:
+    tenant = factories.create_tenant(db_session).id
+    ids = sorted(_member(db_session, tenant, f"walk{i}@example.org") for i in range(5))
+    db_session.commit()
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT RECORDS.ID"):
+            statements.append((statement, parameters))
+
+    engine = db_session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        first = record_ids_page(
+            db_session, tenant_id=tenant, entity_type="member", after_id=None, limit=3
+        )
+        second = record_ids_page(
+            db_session, tenant_id=tenant, entity_type="member", after_id=first[-1], limit=3
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    assert first + second == ids
+    assert len(statements) == 2
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            if engine.dialect.name == "sqlite":
+                plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                text = " ".join(str(row[-1]) for row in plan)
+                assert "ix_records_tenant_id_entity_type_id" in text, text
+                assert "TEMP B-TREE" not in text, text
+            else:
+                connection.exec_driver_sql("SET enable_seqscan = off")
+                plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+                text = " ".join(str(row[0]) for row in plan)
+                assert "ix_records_tenant_id_entity_type_id" in text, text
+                assert "Sort" not in text, text
