@@ -1,4 +1,4 @@
-"""An index on records' lower-cased e-mail, the default match key (R-M: match keys).
+"""An index on records' lower-cased e-mail, the default match key (R-M1).
 
 Matching unpaired Salesforce records to platform records by e-mail read every record
 of the entity type for each page of an inbound sync (about 1 s per 500 e-mails at
