@@ -63,6 +63,14 @@ def paged(tmp_path_factory: pytest.TempPathFactory) -> PagedOrg:
     return PagedOrg(Path(tmp_path_factory.mktemp("soql-paging")))
 
 
+def _empty_org(data_dir: Path) -> tuple[OrgStore, QueryEngine]:
+    """A bootstrapped org with no records yet, and its query engine, at ``NOW``."""
+    clock = FixedClock(NOW)
+    store = OrgStore.open(data_dir, default_schema(), clock=clock)
+    bootstrap_org(store)
+    return store, QueryEngine(store, store.schema, clock=clock)
+
+
 def _ids(pages: list[QueryPage]) -> list[str]:
     return [record["Id"] for page in pages for record in page.records]
 
@@ -274,10 +282,7 @@ def test_pages_of_a_window_on_the_order_key_cost_the_same_at_its_end(tmp_path: P
     # An incremental query bounds the key it orders by (SystemModstamp >= X ORDER BY
     # SystemModstamp, Id). Each page must seek to where the last one ended, not scan
     # from the window's start: the last page costs about what the second one does.
-    clock = FixedClock(NOW)
-    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
-    bootstrap_org(store)
-    engine = QueryEngine(store, store.schema, clock=clock)
+    store, engine = _empty_org(tmp_path)
     stamps = [NOW - dt.timedelta(seconds=n) for n in range(4000)]
     random.Random(3).shuffle(stamps)
     store.insert_many(
@@ -311,10 +316,7 @@ def test_pages_of_a_window_on_the_order_key_cost_the_same_at_its_end(tmp_path: P
 def test_pages_with_children_cut_where_the_batch_is_full(tmp_path: Path) -> None:
     # 1,200 accounts with 0, 1 or 2 contacts: the children are read in several blocks of
     # accounts, and each page ends at the account that would overflow 2,000 records.
-    clock = FixedClock(NOW)
-    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
-    bootstrap_org(store)
-    engine = QueryEngine(store, store.schema, clock=clock)
+    store, engine = _empty_org(tmp_path)
     accounts = [
         r.id
         for r in store.insert_many(
@@ -355,10 +357,7 @@ def test_pages_with_children_cut_where_the_batch_is_full(tmp_path: Path) -> None
 
 
 def test_total_size_with_where_counts_matching_rows_minus_deleted_ones(tmp_path: Path) -> None:
-    clock = FixedClock(NOW)
-    store = OrgStore.open(tmp_path, default_schema(), clock=clock)
-    bootstrap_org(store)
-    engine = QueryEngine(store, store.schema, clock=clock)
+    store, engine = _empty_org(tmp_path)
     ids = [
         r.id
         for r in store.insert_many(
