@@ -75,7 +75,10 @@ _KNOWN = "crmbridge.records.known"
 
 
 def _known(session: Session) -> _Known:
-    """The reads of the session's current transaction."""
+    """The reads of the session's current transaction (begun now if none is open, so
+    that what is read next is kept for it rather than for no transaction)."""
+    if session.get_transaction() is None:
+        session.connection()
     transaction = session.get_transaction()
     known = session.info.get(_KNOWN)
     if not isinstance(known, _Known) or known.transaction is not transaction:
@@ -230,12 +233,75 @@ def create_record(
     """Validate ``payload`` and insert the record with its change-log entry.
 
     The inbound sync passes ``salesforce_id`` and ``sync_status="synced"`` for records
-    that arrive from Salesforce (with ``context.source == "sync"``), and ``flush=False``:
-    a page of records goes to the database in one flush at its end.
+    that arrive from Salesforce (with ``context.source == "sync"``); it creates them
+    with :func:`create_record_deferred`.
 
     Raises:
         RecordValidationError: invalid fields or references (nothing written).
     """
+    record_id, values = _new_record_values(
+        session, tenant_id=tenant_id, entity=entity, payload=payload, record_id=record_id
+    )
+    record = repo.insert_record(
+        session,
+        tenant_id=tenant_id,
+        entity_type=entity.name,
+        record_id=record_id,
+        values=values,
+        context=context,
+        salesforce_id=salesforce_id,
+        sync_status=sync_status,
+    )
+    if flush:
+        session.flush()
+    return record
+
+
+def create_record_deferred(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    payload: Mapping[str, Any],
+    context: ChangeContext,
+    record_id: str | None = None,
+    salesforce_id: str | None = None,
+    sync_status: str = "pending",
+) -> str:
+    """:func:`create_record` for a sync page: validated the same way, written as rows
+    with the page's next statement or commit (``store.deferred``), no ORM object.
+
+    Returns:
+        The new record's id.
+
+    Raises:
+        RecordValidationError: invalid fields or references (nothing written).
+    """
+    record_id, values = _new_record_values(
+        session, tenant_id=tenant_id, entity=entity, payload=payload, record_id=record_id
+    )
+    repo.defer_new_record(
+        session,
+        tenant_id=tenant_id,
+        entity_type=entity.name,
+        record_id=record_id,
+        values=values,
+        context=context,
+        salesforce_id=salesforce_id,
+        sync_status=sync_status,
+    )
+    return record_id
+
+
+def _new_record_values(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity: EntityType,
+    payload: Mapping[str, Any],
+    record_id: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """A new record's id and validated values; the id counts as live from now on."""
     fields = fields_for(session, tenant_id=tenant_id, entity=entity)
     values = validate_record_input(
         entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=False
@@ -249,20 +315,8 @@ def create_record(
         record_id=record_id,
         creating=True,
     )
-    record = repo.insert_record(
-        session,
-        tenant_id=tenant_id,
-        entity_type=entity.name,
-        record_id=record_id,
-        values=values,
-        context=context,
-        salesforce_id=salesforce_id,
-        sync_status=sync_status,
-    )
-    _known(session).live.add((tenant_id, entity.name, record.id))
-    if flush:
-        session.flush()
-    return record
+    _known(session).live.add((tenant_id, entity.name, record_id))
+    return record_id, values
 
 
 def get_record(session: Session, *, tenant_id: str, entity: EntityType, record_id: str) -> Record:

@@ -36,6 +36,7 @@ from crmbridge.domain.sync import (
     select_versions_to_apply,
 )
 from crmbridge.services import records as records_service
+from crmbridge.store.deferred import write_deferred
 from crmbridge.store.models import Record
 from crmbridge.store.repositories import records as records_repo
 from crmbridge.store.repositories import sync_failures as failures_repo
@@ -216,6 +217,7 @@ def apply_salesforce_records(
                 errors[version.id] = problems
             pending.append(again)
     audit_repo.add_records(session, audit)
+    write_deferred(session)
     if scope.tracker is not None:
         for outcome, n in result.counts.items():
             if outcome == "waiting":
@@ -332,6 +334,7 @@ def _apply_one(
         needs_outbound=needs_salesforce,
         in_review=plan.needs_review,
         inbound=True,
+        defer=True,
     )
     if review is not None:
         applied_decisions(session, review, now=scope.now)

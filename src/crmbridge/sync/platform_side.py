@@ -106,7 +106,7 @@ def apply_platform_side(
             # to two objects, or a stale record still shows the id, the pair alone
             # keeps the link.
             free = salesforce_id not in shown_salesforce_ids
-            record = records_service.create_record(
+            record_id = records_service.create_record_deferred(
                 session,
                 tenant_id=tenant_id,
                 entity=entity,
@@ -115,10 +115,9 @@ def apply_platform_side(
                 record_id=str(uuid.uuid4()),
                 salesforce_id=salesforce_id if free else None,
                 sync_status=status,
-                flush=False,
             )
             shown_salesforce_ids.add(salesforce_id)
-            return PlatformOutcome(operation="create", platform_id=record.id)
+            return PlatformOutcome(operation="create", platform_id=record_id)
         assert existing is not None
         operation = "update"
         if existing.deleted_at is not None:

@@ -95,6 +95,7 @@ def store_state(
     needs_outbound: bool,
     in_review: bool,
     inbound: bool,
+    defer: bool = False,
 ) -> SyncPair | None:
     """Write a pair's new state in the caller's transaction.
 
@@ -108,9 +109,12 @@ def store_state(
         needs_outbound: a Salesforce write of the pair is not confirmed yet.
         in_review: something is held for manual review.
         inbound: whether an inbound merge wrote it (for the pair's timestamps).
+        defer: a new pair is written as a row with the page's next statement
+            (``pairs_repo.defer_pair``) and ``None`` is returned: for inbound creates,
+            which nothing in the page reads back.
 
     Returns:
-        The stored pair, or ``None`` when it was forgotten.
+        The stored pair, or ``None`` when it was forgotten or deferred.
     """
     now = utcnow()
     if state is None:
@@ -118,6 +122,20 @@ def store_state(
             pairs_repo.delete_pair(session, pair)
         return None
     document = state_to_json(state)
+    if pair is None and defer and inbound and not in_review:
+        pairs_repo.defer_pair(
+            session,
+            tenant_id=tenant_id,
+            mapping_id=mapping_id,
+            salesforce_object=state.object,
+            platform_entity=platform_entity,
+            platform_id=state.platform_id,
+            salesforce_id=state.salesforce_id,
+            state=document,
+            needs_outbound=needs_outbound,
+            at=now,
+        )
+        return None
     if pair is None:
         return pairs_repo.add_pair(
             session,

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from crmbridge.domain.entities.changes import ValueChange, apply_changes
 from crmbridge.store.db import utcnow
-from crmbridge.store.models import Record
+from crmbridge.store.deferred import defer_insert
+from crmbridge.store.models import ChangeLogEntry, Record
 from crmbridge.store.repositories.change_log import ChangeContext, append_change
 
 
@@ -58,6 +59,62 @@ def insert_record(
         context=context,
     )
     return record
+
+
+def defer_new_record(
+    session: Session,
+    *,
+    tenant_id: str,
+    entity_type: str,
+    record_id: str,
+    values: dict[str, Any],
+    context: ChangeContext,
+    salesforce_id: str | None = None,
+    sync_status: str = "pending",
+) -> None:
+    """:func:`insert_record` as rows, not ORM objects (``store.deferred``): for a sync
+    page's creates, which the page never reads back as objects."""
+    created = [c for c in sorted(values) if values[c] is not None]
+    data = {name: values[name] for name in created}
+    now = utcnow()
+    defer_insert(
+        session,
+        _RECORDS,
+        {
+            "id": record_id,
+            "tenant_id": tenant_id,
+            "entity_type": entity_type,
+            "data": data,
+            "version": 1,
+            "salesforce_id": salesforce_id,
+            "sync_status": sync_status,
+            "created_at": now,
+            "updated_at": now,
+            "deleted_at": None,
+        },
+    )
+    defer_insert(
+        session,
+        _CHANGE_LOG,
+        {
+            "tenant_id": tenant_id,
+            "entity_type": entity_type,
+            "record_id": record_id,
+            "operation": "create",
+            "record_version": 1,
+            "changed_fields": created,
+            "old_values": dict.fromkeys(created),
+            "new_values": data,
+            "source": context.source,
+            "origin": context.origin[:255],
+            "actor": context.actor[:100],
+            "created_at": now,
+        },
+    )
+
+
+_RECORDS: sa.Table = Record.__table__  # type: ignore[assignment]
+_CHANGE_LOG: sa.Table = ChangeLogEntry.__table__  # type: ignore[assignment]
 
 
 def update_record(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crmbridge.store.db import utcnow
+from crmbridge.store.deferred import defer_insert
 from crmbridge.store.sync_models import SyncPair
 
 #: Ids per ``IN (...)`` list; well below every database's parameter limit.
@@ -120,6 +121,45 @@ def add_pair(
     )
     session.add(pair)  # inserted at the next flush, with the records it describes
     return pair
+
+
+def defer_pair(
+    session: Session,
+    *,
+    tenant_id: str,
+    mapping_id: str,
+    salesforce_object: str,
+    platform_entity: str,
+    platform_id: str | None,
+    salesforce_id: str | None,
+    state: dict[str, Any],
+    needs_outbound: bool,
+    at: datetime,
+) -> None:
+    """:func:`add_pair` for an inbound page's new pairs, as a row (``store.deferred``):
+    written with the page's next statement or commit; no object, no id until then."""
+    defer_insert(
+        session,
+        _PAIRS,
+        {
+            "tenant_id": tenant_id,
+            "mapping_id": mapping_id,
+            "salesforce_object": salesforce_object,
+            "platform_entity": platform_entity,
+            "platform_id": platform_id,
+            "salesforce_id": salesforce_id,
+            "state": state,
+            "needs_outbound": needs_outbound,
+            "in_review": False,
+            "last_inbound_at": at,
+            "last_outbound_at": None,
+            "created_at": at,
+            "updated_at": at,
+        },
+    )
+
+
+_PAIRS: sa.Table = SyncPair.__table__  # type: ignore[assignment]
 
 
 def delete_pair(session: Session, pair: SyncPair) -> None:

@@ -1,0 +1,122 @@
+"""Rows a sync page inserts without ORM objects: written together, before anyone reads.
+
+An inbound page creates up to 2,000 platform records, each with its change-log entry and
+its pair. As ORM objects they cost more to build, track and flush than the mapping
+and merge that produced them (py-spy, 10,000-contact initial sync: the flush alone was
+28% of applying a page). Rows that the page never reads back go here instead, as
+column values, and are inserted with one ``executemany`` per table.
+
+They behave like pending ORM objects: they are written, in the caller's transaction,
+before any statement the session runs while autoflush is on, before a flush, before a
+commit, and when :func:`write_deferred` is called. A rollback drops them with the
+transaction. Change-log rows get their per-tenant ``seq`` when written, with one
+reservation per tenant as the ORM flush numbers entries (see ``change_log``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+
+from crmbridge.store.models import ChangeLogEntry
+from crmbridge.store.repositories.tenants import next_change_seqs
+
+_KEY = "crmbridge.deferred_rows"
+_CHANGE_LOG: sa.Table = ChangeLogEntry.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class _Deferred:
+    """The rows one transaction has waiting, per table, in the order deferred."""
+
+    transaction: SessionTransaction
+    tables: dict[sa.Table, list[dict[str, Any]]] = field(default_factory=dict)
+    writing: bool = False
+
+
+def defer_insert(session: Session, table: sa.Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` into ``table`` with the transaction's next write.
+
+    Every row of one table must name the same columns (one ``executemany``).
+    Change-log rows leave ``seq`` out: it is given when they are written.
+    """
+    deferred = _current(session, create=True)
+    assert deferred is not None
+    deferred.tables.setdefault(table, []).append(row)
+
+
+def pending_rows(session: Session, table: sa.Table) -> int:
+    """How many rows of ``table`` wait to be written in the session's transaction."""
+    deferred = _current(session, create=False)
+    return len(deferred.tables.get(table, ())) if deferred is not None else 0
+
+
+def write_deferred(session: Session) -> None:
+    """Write the waiting rows now (one statement per table, change-log rows numbered)."""
+    deferred = _current(session, create=False)
+    if deferred is None or deferred.writing or not deferred.tables:
+        return
+    deferred.writing = True
+    try:
+        tables, deferred.tables = deferred.tables, {}
+        changes = tables.get(_CHANGE_LOG)
+        if changes:
+            _number(session, changes)
+        connection = session.connection()
+        for table, rows in tables.items():
+            connection.execute(sa.insert(table), rows)
+    finally:
+        deferred.writing = False
+
+
+def _number(session: Session, rows: list[dict[str, Any]]) -> None:
+    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_tenant.setdefault(row["tenant_id"], []).append(row)
+    for tenant_id, entries in by_tenant.items():
+        first = next_change_seqs(session, tenant_id, count=len(entries))
+        for offset, row in enumerate(entries):
+            row["seq"] = first + offset
+
+
+def _current(session: Session, *, create: bool) -> _Deferred | None:
+    """The waiting rows of the session's current transaction (a finished one's are gone:
+    committed ones were written before the commit, rolled back ones are dropped)."""
+    deferred = session.info.get(_KEY)
+    if isinstance(deferred, _Deferred):
+        transaction = session.get_transaction()
+        if deferred.transaction is transaction:
+            return deferred
+        if not create:
+            return None
+    elif not create:
+        return None
+    session.connection()  # begins the transaction the rows belong to, if none is open
+    transaction = session.get_transaction()
+    assert transaction is not None
+    deferred = session.info[_KEY] = _Deferred(transaction=transaction)
+    return deferred
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_statement(state: ORMExecuteState) -> None:
+    # As autoflush: a query sees the rows; ``no_autoflush`` blocks leave them waiting.
+    if state.session.autoflush:
+        write_deferred(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(
+    session: Session, _context: UOWTransaction, _instances: Iterable[object] | None
+) -> None:
+    write_deferred(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_deferred(session)
