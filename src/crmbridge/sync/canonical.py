@@ -32,6 +32,7 @@ from crmbridge.domain.entities import ENTITY_TYPES, FieldType
 from crmbridge.domain.mapping import Direction as MappingDirection
 from crmbridge.domain.mapping import FieldMapping, MappingContext, ObjectMapping
 from crmbridge.domain.mapping.apply import map_field
+from crmbridge.domain.mapping.compiled import InboundMapper
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.errors import TransformError
 from crmbridge.domain.mapping.transforms import (
@@ -110,6 +111,7 @@ class MappingCodec:
         self._sources: dict[str, FieldMapping] = {}
         self._unordered = _multi_select_fields(mapping)
         self._inbound_mappings: dict[frozenset[str] | None, ObjectMapping | None] = {}
+        self._inbound_mappers: dict[frozenset[str] | None, InboundMapper | None] = {}
         narrowed = MappingDirection(direction.value)
         for field in mapping.fields:
             field_direction = mapping.field_direction(field)
@@ -331,6 +333,18 @@ class MappingCodec:
         if len(self._inbound_mappings) < _NARROWED_CACHE:
             self._inbound_mappings[key] = narrowed
         return narrowed
+
+    def inbound_mapper(self, changed: set[str] | None) -> InboundMapper | None:
+        """:meth:`inbound_mapping` prepared for mapping many records (``None``: nothing
+        to apply); made once per set of changed fields."""
+        key = None if changed is None else frozenset(changed)
+        if key in self._inbound_mappers:
+            return self._inbound_mappers[key]
+        mapping = self.inbound_mapping(changed)
+        mapper = InboundMapper(mapping) if mapping is not None else None
+        if len(self._inbound_mappers) < _NARROWED_CACHE:
+            self._inbound_mappers[key] = mapper
+        return mapper
 
     def inbound_sources(self, changed: set[str] | None) -> list[FieldMapping]:
         """The inbound field mappings to apply for changed canonical fields (all: ``None``)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crmbridge.domain.mapping import MappingContext, map_to_platform
+from crmbridge.domain.mapping import MappingContext
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.transforms import Reference
 from crmbridge.domain.mapping.values import is_blank
@@ -82,8 +82,7 @@ def platform_payload(
     Returns:
         The platform values and the field errors, by field mapping label.
     """
-    mapping = mapping_run.codec.inbound_mapping(changed)
-    if mapping is None:
+    mapper = mapping_run.codec.inbound_mapper(changed)
+    if mapper is None:
         return {}, {}
-    mapped = map_to_platform(sf_record, mapping, context=context, trace=False)
-    return dict(mapped.values), mapped.errors
+    return mapper.map(sf_record, context)
