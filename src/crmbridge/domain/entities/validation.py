@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,42 @@ _MAX_FLAGS = 50
 
 #: In an update, ``version`` carries the version the caller last read (optimistic locking).
 VERSION_FIELD = "version"
+
+
+#: A part before the @ made of RFC 5322 ``atext`` and single inner dots, in ASCII.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_ASCII_DOMAIN = re.compile(r"[A-Za-z0-9.-]+")
+
+
+def check_email(text: str) -> None:
+    """Raise ``EmailNotValidError`` unless ``text`` is an e-mail address (syntax only).
+
+    The verdict is email-validator's. Most addresses are a plain ASCII part before the
+    @ and a domain shared by many others: those are judged by the part's syntax and
+    lengths (the library's limits: 64 before the @, 254 in all) and the domain's
+    verdict, asked once per domain. Every other address goes to the library whole
+    (a sync page validated 2,000 addresses one by one: 9% of its time).
+    """
+    local, at, domain = text.rpartition("@")
+    if (
+        at
+        and len(local) <= 64
+        and len(text) <= 254
+        and _PLAIN_LOCAL.fullmatch(local)
+        and _ASCII_DOMAIN.fullmatch(domain)
+        and _valid_domain(domain)
+    ):
+        return
+    validate_email(text, check_deliverability=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_domain(domain: str) -> bool:
+    try:
+        validate_email("a@" + domain, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def record_fields(
@@ -102,7 +139,7 @@ def normalize_value(spec: FieldSpec, raw: Any) -> Any:
     if kind is FieldType.EMAIL:
         text = _check_length(spec, _require_str(raw))
         try:
-            validate_email(text, check_deliverability=False)
+            check_email(text)
         except EmailNotValidError as exc:
             raise ValueError(f"is not a valid e-mail address ({exc})") from None
         return text
