@@ -50,7 +50,7 @@ def _records(mapping: ObjectMapping) -> st.SearchStrategy[dict[str, Any]]:
     )
 
     def value_for(name: str) -> st.SearchStrategy[Any]:
-        head, _, rest = name.partition(".")
+        rest = name.partition(".")[2]
         if rest:  # a parent's field: the parent record nested, or null
             return st.one_of(st.none(), st.fixed_dictionaries({rest.split(".")[0]: scalars}))
         return scalars
