@@ -15,6 +15,7 @@ as deleted in Salesforce: the mapping's delete policy decides (R-F6).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,6 +37,7 @@ from crmbridge.domain.sync import (
     plan_inbound_query,
 )
 from crmbridge.salesforce import soql
+from crmbridge.salesforce.client import COMPOSITE_QUERIES
 from crmbridge.salesforce.filters import salesforce_condition
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_failures as failures_repo
@@ -50,6 +52,8 @@ from crmbridge.sync.run_state import RunState
 
 #: Ids per ``Id IN (...)`` query.
 ID_CHUNK = 200
+#: Ids read again per composite call: five queries of ``ID_CHUNK`` ids (one API call).
+FETCH_CHUNK = ID_CHUNK * COMPOSITE_QUERIES
 
 
 class InboundMode(enum.StrEnum):
@@ -360,19 +364,24 @@ def fetch_records(
     rs: RunState, mr: MappingRun, salesforce_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Read records by id (deleted ones too), with every field the merge needs."""
-    found: list[dict[str, Any]] = []
     fields = mr.codec.query_fields()
     unique = sorted(set(salesforce_ids))
-    for start in range(0, len(unique), ID_CHUNK):
-        chunk = tuple(unique[start : start + ID_CHUNK])
-        select = soql.Select(
+    queries = [
+        soql.Select(
             sobject=mr.sobject,
             fields=fields,
-            where=soql.Comparison(field="Id", operator="IN", value=chunk),
-        )
-        rs.check_budget(1)
-        found.extend(rs.client.query(select.to_soql(), include_deleted=True))
-    return found
+            where=soql.Comparison(
+                field="Id", operator="IN", value=tuple(unique[start : start + ID_CHUNK])
+            ),
+        ).to_soql()
+        for start in range(0, len(unique), ID_CHUNK)
+    ]
+    rs.check_budget(math.ceil(len(queries) / COMPOSITE_QUERIES))
+    return [
+        record
+        for records in rs.client.query_each(queries, include_deleted=True)
+        for record in records
+    ]
 
 
 def apply_specific(
@@ -386,8 +395,8 @@ def apply_specific(
     """
     total = InboundResult()
     unique = sorted(set(salesforce_ids))
-    for first in range(0, len(unique), ID_CHUNK):
-        records = fetch_records(rs, mr, unique[first : first + ID_CHUNK])
+    for first in range(0, len(unique), FETCH_CHUNK):
+        records = fetch_records(rs, mr, unique[first : first + FETCH_CHUNK])
         for start in range(0, len(records), 500):
 
             def apply_part(

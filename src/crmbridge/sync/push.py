@@ -146,18 +146,20 @@ def fetch_and_apply(
     if mr is None or not mr.inbound or not salesforce_ids:
         result.add("skipped", len(salesforce_ids))
         return result
-    records: list[dict[str, Any]] = []
     unique = sorted(set(salesforce_ids))
+    queries = [
+        soql.Select(
+            sobject=mr.sobject,
+            fields=mr.codec.query_fields(),
+            where=soql.Comparison(
+                field="Id", operator="IN", value=tuple(unique[start : start + ID_CHUNK])
+            ),
+        ).to_soql()
+        for start in range(0, len(unique), ID_CHUNK)
+    ]
     with open_salesforce_client(session_factory, settings, tenant_id) as client:
-        for start in range(0, len(unique), ID_CHUNK):
-            select = soql.Select(
-                sobject=mr.sobject,
-                fields=mr.codec.query_fields(),
-                where=soql.Comparison(
-                    field="Id", operator="IN", value=tuple(unique[start : start + ID_CHUNK])
-                ),
-            )
-            records.extend(client.query(select.to_soql(), include_deleted=True))
+        answers = client.query_each(queries, include_deleted=True)
+    records = [record for records in answers for record in records]
     with session_factory.begin() as session:
         return apply_inbound_records(
             session,

@@ -130,6 +130,46 @@ def test_query_all_sees_deleted_records(sf_client: ClientFactory) -> None:
     assert [(r["Id"], r["IsDeleted"]) for r in rows] == [(record_id, True)]
 
 
+def test_query_each_reads_five_queries_per_composite_call(tmp_path: Path) -> None:
+    with EmulatorServer(tmp_path, port=0, seed_contacts=2_600, seed=12) as server:
+        factory = ClientFactory(server.info)
+        try:
+            client = factory()
+            ids = [r["Id"] for r in client.query("SELECT Id FROM Contact ORDER BY Id")]
+            client.delete("Contact", ids[0])
+            client.usage.calls_by_resource.clear()
+            chunks = [ids[i : i + 200] for i in range(0, 1_400, 200)]  # seven queries
+            queries = [
+                soql.Select(
+                    sobject="Contact",
+                    fields=("LastName", "IsDeleted"),
+                    where=soql.Comparison(field="Id", operator="IN", value=tuple(chunk)),
+                ).to_soql()
+                for chunk in chunks
+            ]
+            queries.append("SELECT Id FROM Contact")  # 2,599 live records: two pages
+            answers = client.query_each(queries)
+            assert [len(a) for a in answers] == [199, 200, 200, 200, 200, 200, 200, 2_599]
+            assert [{r["Id"] for r in a} for a in answers[1:7]] == [set(c) for c in chunks[1:]]
+            # Two composite calls for eight queries, one call for the second page.
+            assert client.usage.calls_by_resource == {"composite": 2, "query": 1}
+            with_deleted = client.query_each(queries[:1], include_deleted=True)
+            assert {(r["Id"], r["IsDeleted"]) for r in with_deleted[0]} >= {(ids[0], True)}
+            assert len(with_deleted[0]) == 200
+            assert client.query_each([]) == []
+        finally:
+            factory.close()
+
+
+def test_a_failed_query_in_a_composite_call_raises_its_classified_error(
+    sf_client: ClientFactory,
+) -> None:
+    client = sf_client()
+    with pytest.raises(ConfigurationError) as info:
+        client.query_each(["SELECT Id FROM Account", "SELECT No_Such_Field__c FROM Account"])
+    assert info.value.code == "INVALID_FIELD"
+
+
 # --- single records -------------------------------------------------------------------
 
 
