@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
-from crmbridge.store.db import json_text
+from crmbridge.store.db import json_text, json_value
 
 
 @pytest.mark.parametrize(
@@ -31,3 +32,27 @@ def test_what_orjson_refuses_still_serialises_as_the_standard_encoder_does() -> 
 def test_what_neither_can_encode_is_an_error() -> None:
     with pytest.raises(TypeError):
         json_text({"x": object()})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"first_name": "Zoë", "tags": ["a", "b"], "score": 1.5, "active": True, "x": None},
+        {"n": 2**70, "m": -(2**64)},  # integers orjson would read as floats
+        {"n": 2**63 - 1, "f": 0.1 + 0.2, "s": "1234567890123456789012"},
+        [],
+        'text with "quotes" and \\ and \u2028',
+    ],
+)
+def test_json_value_reads_json_text_back_exactly(value: object) -> None:
+    text = json_text(value)
+    back = json_value(text)
+    assert back == value
+    assert json.dumps(back) == json.dumps(value)  # same types: no int became a float
+    assert json_value(text.encode()) == value
+
+
+def test_json_value_reads_what_only_the_standard_decoder_accepts() -> None:
+    assert math.isnan(json_value('{"x": NaN}')["x"])
+    with pytest.raises(ValueError):
+        json_value("{not json")
