@@ -406,8 +406,14 @@ def _as_set(value: FieldValue) -> FieldValue:
     return ";".join(sorted({part.strip() for part in value.split(";") if part.strip()})) or None
 
 
+#: Exact types that are canonical as they are (subclasses take the long way).
+_JSON_SCALARS = frozenset({str, int, float, bool})
+
+
 def _canonical_value(value: Any) -> FieldValue:
     """A mapped value as a canonical one: wire format, references by platform id."""
+    if value is None or type(value) in _JSON_SCALARS:
+        return value  # what Salesforce's JSON holds already is canonical
     if isinstance(value, ExternalIdReference):
         return value.value
     if isinstance(value, list | tuple):

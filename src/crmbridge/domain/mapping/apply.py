@@ -26,9 +26,14 @@ from crmbridge.domain.mapping.results import FieldResult, MappedRecord, StepTrac
 from crmbridge.domain.mapping.transforms import ExternalIdReference, StepContext
 from crmbridge.domain.mapping.values import decimal_to_json, is_blank, to_wire_value
 
+#: Exact types platform records hold as they are (subclasses take the long way).
+_JSON_SCALARS = frozenset({str, int, float, bool})
+
 
 def _to_platform_value(value: Any) -> Any:
     """A value as platform records hold it: JSON scalars, ISO dates, lists."""
+    if value is None or type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, Decimal):
         return decimal_to_json(value)
     if isinstance(value, datetime):

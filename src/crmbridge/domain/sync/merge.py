@@ -148,6 +148,8 @@ def _remember_held(plan: SyncPlan, salesforce: RecordVersion | None) -> SyncPlan
         held_delete = conflict.deleted_side
         if conflict.deleted_side is Side.PLATFORM and salesforce is not None:
             held = {name: salesforce.values.get(name) for name in conflict.edited_fields}
+    if held == plan.state.held and held_delete is plan.state.held_delete:
+        return plan  # nothing held, as before (most records): no copies
     return replace(plan, state=replace(plan.state, held=held, held_delete=held_delete))
 
 
