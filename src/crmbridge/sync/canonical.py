@@ -26,12 +26,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from crmbridge.domain.entities import ENTITY_TYPES, FieldType
 from crmbridge.domain.mapping import Direction as MappingDirection
 from crmbridge.domain.mapping import FieldMapping, MappingContext, ObjectMapping
-from crmbridge.domain.mapping.apply import map_field
+from crmbridge.domain.mapping.apply import SKIPPED, field_value
 from crmbridge.domain.mapping.compiled import InboundMapper
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.errors import TransformError
@@ -211,6 +212,32 @@ class MappingCodec:
         """The canonical values of a platform record, and field errors by label."""
         values: dict[str, FieldValue] = {}
         errors: dict[str, str] = {}
+        for field, stop in self._platform_plan:
+            output, error = field_value(
+                record, field, self.context, outbound=True, stop_before=stop
+            )
+            if output is SKIPPED:
+                continue
+            if error is not None:
+                errors[field.label] = error
+                continue
+            outputs = [output] if len(field.salesforce_fields) == 1 else list(output)
+            for name, output in zip(field.salesforce_fields, outputs, strict=True):
+                if name not in self.fields:
+                    continue
+                value = _canonical_value(output)
+                if name in self._unordered:
+                    value = _as_set(value)
+                if name in values and not is_blank(values[name]):
+                    continue  # several mappings fill one field: the first non-empty wins
+                values[name] = value
+        return values, errors
+
+    @cached_property
+    def _platform_plan(self) -> tuple[tuple[FieldMapping, int | None], ...]:
+        """The field mappings that fill canonical fields from the platform, each with
+        the step to stop before (a reference or lookup is compared before it resolves)."""
+        plan: list[tuple[FieldMapping, int | None]] = []
         for field in self.mapping.fields:
             direction = self.mapping.field_direction(field)
             if direction is None or not direction.outbound:
@@ -224,25 +251,8 @@ class MappingCodec:
                 if canonical.kind is not CanonicalKind.PLAIN and self._sources[targets[0]] is field
                 else None
             )
-            result = map_field(
-                record, field, self.context, outbound=True, stop_before=stop, trace=False
-            )
-            if result.skipped is not None:
-                continue
-            if result.error is not None:
-                errors[field.label] = result.error
-                continue
-            outputs = [result.output] if len(field.salesforce_fields) == 1 else list(result.output)
-            for name, output in zip(field.salesforce_fields, outputs, strict=True):
-                if name not in self.fields:
-                    continue
-                value = _canonical_value(output)
-                if name in self._unordered:
-                    value = _as_set(value)
-                if name in values and not is_blank(values[name]):
-                    continue  # several mappings fill one field: the first non-empty wins
-                values[name] = value
-        return values, errors
+            plan.append((field, stop))
+        return tuple(plan)
 
     def platform_version(
         self,

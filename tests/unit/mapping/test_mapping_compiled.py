@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmbridge.domain.mapping.apply import map_to_platform
+from crmbridge.domain.mapping.apply import SKIPPED, field_value, map_field, map_to_platform
 from crmbridge.domain.mapping.compiled import InboundMapper
 from crmbridge.domain.mapping.context import MappingContext
 from crmbridge.domain.mapping.defaults import default_object_mappings
@@ -102,3 +102,49 @@ def test_fields_the_record_does_not_carry_are_left_out_and_key_case_is_ignored()
     values, errors = InboundMapper(mapping).map({"lastname": "Lovelace"}, CONTEXT)
     assert values == {"last_name": "Lovelace"}
     assert errors == {}
+
+
+def _platform_records(mapping: ObjectMapping) -> st.SearchStrategy[dict[str, Any]]:
+    names = sorted({name for field in mapping.fields for name in field.platform_fields})
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**6), max_value=10**6),
+        st.text(max_size=12),
+        st.sampled_from(
+            [
+                p
+                for f in mapping.fields
+                for s in f.steps
+                if isinstance(s, ValueMap)
+                for p, _sf in s.pairs
+            ]
+            or ["x"]
+        ),
+        st.sampled_from(["org-1", "mem-1", "2024-05-15", "2024-05-15T09:00:00+00:00", "a;b"]),
+        st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
+    )
+
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        return {name.split(".")[0]: draw(scalars) for name in names if draw(st.booleans())}
+
+    return st.composite(build)()
+
+
+@pytest.mark.parametrize("name", sorted(MAPPINGS))
+@settings(deadline=None, max_examples=100)
+@given(data=st.data())
+def test_field_value_agrees_with_map_field_both_ways(name: str, data: st.DataObject) -> None:
+    mapping = MAPPINGS[name]
+    outbound = data.draw(st.booleans())
+    record = data.draw(_platform_records(mapping) if outbound else _records(mapping))
+    for field in mapping.fields:
+        for stop in (None, *range(len(field.steps))):
+            expected = map_field(
+                record, field, CONTEXT, outbound=outbound, stop_before=stop, trace=False
+            )
+            output, error = field_value(record, field, CONTEXT, outbound=outbound, stop_before=stop)
+            if expected.skipped is not None:
+                assert (output, error) == (SKIPPED, None)
+            else:
+                assert (output, error) == (expected.output, expected.error)
