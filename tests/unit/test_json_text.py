@@ -40,6 +40,7 @@ def test_what_neither_can_encode_is_an_error() -> None:
         {"first_name": "Zoë", "tags": ["a", "b"], "score": 1.5, "active": True, "x": None},
         {"n": 2**70, "m": -(2**64)},  # integers orjson would read as floats
         {"n": 2**63 - 1, "f": 0.1 + 0.2, "s": "1234567890123456789012"},
+        {"big_float": 1e30, "nested": [{"n": -(2**70)}]},  # floats this large stay floats
         [],
         'text with "quotes" and \\ and \u2028',
     ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,9 +65,9 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
-#: An integer literal orjson would read as a float (beyond 64 bits); digits of a long
-#: fraction or inside a string match too, and only cost the slower reader.
-_LONG_DIGITS = re.compile(r"\d{19}")
+#: orjson reads an integer beyond 64 bits as a float; every such float is at least this
+#: large (a float literal this large only costs the slower reader).
+_HUGE = 9.2e18
 
 
 def json_value(text: str | bytes) -> Any:
@@ -76,17 +75,28 @@ def json_value(text: str | bytes) -> Any:
 
     orjson reads it several times faster than ``json.loads`` (an outbound pass reads
     each pair's state and each record's data). Text it would read differently
-    (integers beyond 64 bits, which it turns into floats) or refuses (``NaN``) goes
-    to ``json.loads``.
+    (integers beyond 64 bits, which it turns into floats: any float of that size sends
+    the text to ``json.loads``) or refuses (``NaN``) goes to ``json.loads``.
     """
-    if isinstance(text, bytes):
-        text = text.decode()
-    if _LONG_DIGITS.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return json.loads(text) if _has_huge_float(value) else value
+
+
+def _has_huge_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float and not -_HUGE < item < _HUGE:
+            return True
+    return False
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
