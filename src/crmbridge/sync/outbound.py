@@ -233,13 +233,13 @@ def _already_synced(
         ids.setdefault(entry.entity_type, set()).add(entry.record_id)
     for entity, record_ids in ids.items():
         for mr in by_entity.get(entity, ()):
-            pairs = pairs_repo.pairs_by_platform_id(
+            paired = pairs_repo.paired_platform_ids(
                 session,  # type: ignore[arg-type]
                 tenant_id=rs.tenant_id,
                 mapping_id=mr.id,
                 platform_ids=record_ids,
             )
-            found.update((entity, pid) for pid in pairs)
+            found.update((entity, pid) for pid in paired)
     return found
 
 

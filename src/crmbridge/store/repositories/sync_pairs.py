@@ -58,6 +58,24 @@ def pairs_by_platform_id(
     return found
 
 
+def paired_platform_ids(
+    session: Session, *, tenant_id: str, mapping_id: str, platform_ids: Collection[str]
+) -> set[str]:
+    """Which of ``platform_ids`` have a pair under the mapping (ids only, no pair objects)."""
+    found: set[str] = set()
+    for chunk in _chunks(platform_ids):
+        found.update(
+            session.scalars(
+                sa.select(SyncPair.platform_id).where(
+                    SyncPair.tenant_id == tenant_id,
+                    SyncPair.mapping_id == mapping_id,
+                    SyncPair.platform_id.in_(chunk),
+                )
+            )
+        )
+    return found
+
+
 def get_pair(session: Session, *, tenant_id: str, pair_id: int) -> SyncPair | None:
     """One pair by its id (``None`` for another tenant's)."""
     pair = session.get(SyncPair, pair_id)

@@ -1,0 +1,43 @@
+"""Queries on record pairs that the engine runs for whole pages of records."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from crmbridge.services import factories
+from crmbridge.store.db import utcnow
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.sync_models import SyncPair
+
+
+def test_paired_platform_ids_names_only_this_tenants_pairs_of_the_mapping(
+    db_session: Session,
+) -> None:
+    tenant = factories.create_tenant(db_session).id
+    other = factories.create_tenant(db_session).id
+    now = utcnow()
+    for owner, mapping, platform_id in [
+        (tenant, "m-1", "p-1"),
+        (tenant, "m-1", "p-2"),
+        (tenant, "m-2", "p-3"),
+        (other, "m-1", "p-4"),
+    ]:
+        db_session.add(
+            SyncPair(
+                tenant_id=owner,
+                mapping_id=mapping,
+                salesforce_object="Account",
+                platform_entity="organization",
+                platform_id=platform_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    db_session.commit()
+    found = pairs_repo.paired_platform_ids(
+        db_session,
+        tenant_id=tenant,
+        mapping_id="m-1",
+        platform_ids=["p-1", "p-2", "p-3", "p-4", "p-5"],
+    )
+    assert found == {"p-1", "p-2"}
