@@ -367,7 +367,7 @@ class _Loaded:
             )
         for entity, ids in by_entity.items():
             self.records[entity] = sync_platform.records_by_ids(
-                session, tenant_id=rs.tenant_id, entity_type=entity, record_ids=ids
+                session, tenant_id=rs.tenant_id, entity_type=entity, record_ids=ids, with_data=False
             )
             self.shown[entity] = sync_platform.shown_salesforce_ids(
                 session, tenant_id=rs.tenant_id, entity_type=entity, salesforce_ids=salesforce_ids

@@ -1,12 +1,14 @@
-"""Queries on record pairs that the engine runs for whole pages of records."""
+"""Queries the engine runs for whole pages of records (pairs, records)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crmbridge.services import factories
 from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.repositories import sync_platform
 from crmbridge.store.sync_models import SyncPair
 
 
@@ -41,3 +43,17 @@ def test_paired_platform_ids_names_only_this_tenants_pairs_of_the_mapping(
         platform_ids=["p-1", "p-2", "p-3", "p-4", "p-5"],
     )
     assert found == {"p-1", "p-2"}
+
+
+def test_records_read_without_their_data_load_it_only_when_touched(db_session: Session) -> None:
+    tenant = factories.create_tenant(db_session).id
+    member = factories.create_record(db_session, tenant_id=tenant, entity_type="member")
+    db_session.commit()
+    db_session.expunge_all()
+    found = sync_platform.records_by_ids(
+        db_session, tenant_id=tenant, entity_type="member", record_ids=[member.id], with_data=False
+    )
+    record = found[member.id]
+    assert "data" in sa.inspect(record).unloaded
+    assert record.sync_status == member.sync_status
+    assert record.data == member.data  # read when touched

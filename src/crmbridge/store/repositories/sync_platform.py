@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from crmbridge.domain.entities.changes import ValueChange
 from crmbridge.store.db import utcnow
@@ -46,14 +46,26 @@ def lowered_field(session: Session, field: str) -> sa.ColumnElement[str]:
 
 
 def records_by_ids(
-    session: Session, *, tenant_id: str, entity_type: str, record_ids: Collection[str]
+    session: Session,
+    *,
+    tenant_id: str,
+    entity_type: str,
+    record_ids: Collection[str],
+    with_data: bool = True,
 ) -> dict[str, Record]:
-    """Records by id, deleted ones included."""
+    """Records by id, deleted ones included.
+
+    ``with_data=False`` leaves the field values unread until touched (a batch that
+    only shows sync outcomes on records needs their ids and status, not their JSON).
+    """
     found: dict[str, Record] = {}
     ids = sorted(set(record_ids))
+    query = sa.select(Record)
+    if not with_data:
+        query = query.options(defer(Record.data))
     for start in range(0, len(ids), _CHUNK):
         for record in session.scalars(
-            sa.select(Record).where(
+            query.where(
                 Record.tenant_id == tenant_id,
                 Record.entity_type == entity_type,
                 Record.id.in_(ids[start : start + _CHUNK]),
