@@ -52,7 +52,8 @@ class SyncPair(Base):
         # Salesforce id yet (create pending) does not collide with another.
         sa.Index(None, "tenant_id", "mapping_id", "platform_id", unique=True),
         sa.Index(None, "tenant_id", "mapping_id", "salesforce_id", unique=True),
-        sa.Index(None, "tenant_id", "mapping_id", "needs_outbound"),
+        # Pairs waiting for a Salesforce write, a page at a time in id order.
+        sa.Index(None, "tenant_id", "mapping_id", "needs_outbound", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)

@@ -74,7 +74,7 @@ def push_outbound(rs: RunState, request: OutboundRequest) -> None:
         request: which records.
     """
     chunk = rs.options.outbound_chunk
-    _write_chunked(rs, _pending_items(rs))
+    _write_pending(rs)
     outbound = [mr for mr in rs.selected if mr.outbound]
     if request.mode is OutboundMode.CHANGES:
         walked = _first_passes(rs, outbound, chunk)
@@ -107,35 +107,58 @@ def _write_chunked(rs: RunState, items: Sequence[OutboundItem]) -> None:
         write_items(rs, part)
 
 
-def _pending_items(rs: RunState) -> list[OutboundItem]:
-    """Unconfirmed pairs and failed records due for a retry."""
-    items: list[OutboundItem] = []
-    now = rs.now()
+def _write_pending(rs: RunState) -> None:
+    """Write unconfirmed pairs and failed records due for a retry, mapping by mapping
+    (parents first).
+
+    Unconfirmed pairs are read a page of ids at a time after the last pair of the page
+    before, so one run finishes them all (every link stamp of a 1,000,000-record initial
+    sync) with memory for one page; a pair that fails again is not revisited in the run.
+    """
+    chunk = rs.options.outbound_chunk
+    for mr in rs.selected:
+        due, skip = _due_and_waiting(rs, mr)
+        after: int | None = None
+        while True:
+            with rs.session_factory() as session:
+                page = pairs_repo.platform_ids_needing_outbound(
+                    session, tenant_id=rs.tenant_id, mapping_id=mr.id, limit=chunk, after=after
+                )
+            if not page:
+                break
+            after = page[-1][0]
+            _write_chunked(
+                rs,
+                [
+                    OutboundItem(mapping_run=mr, platform_id=platform_id)
+                    for _, platform_id in page
+                    if platform_id not in skip
+                ],
+            )
+        _write_chunked(rs, _retry_items(mr, due))
+
+
+def _retry_items(mr: MappingRun, due: set[str]) -> list[OutboundItem]:
+    return [OutboundItem(mapping_run=mr, platform_id=pid, source="retry") for pid in sorted(due)]
+
+
+def _due_and_waiting(rs: RunState, mr: MappingRun) -> tuple[set[str], set[str]]:
+    """Failed records due for a retry now, and those plus the ones waiting for a later
+    retry (backoff): neither is re-planned as an unconfirmed pair."""
     with rs.session_factory() as session:
-        for mr in rs.selected:
-            failures = failures_repo.due_failures(
-                session,
-                tenant_id=rs.tenant_id,
-                mapping_id=mr.id,
-                direction="outbound",
-                now=now,
-                limit=10_000,
-            )
-            due = {f.platform_id for f in failures if f.platform_id}
-            # Records waiting for a later retry (backoff) are not re-planned before then.
-            waiting = failures_repo.scheduled_later(
-                session, tenant_id=rs.tenant_id, mapping_id=mr.id, direction="outbound", now=now
-            )
-            skip = waiting | due
-            for platform_id in pairs_repo.platform_ids_needing_outbound(
-                session, tenant_id=rs.tenant_id, mapping_id=mr.id, limit=100_000
-            ):
-                if platform_id not in skip:
-                    items.append(OutboundItem(mapping_run=mr, platform_id=platform_id))
-            items.extend(
-                OutboundItem(mapping_run=mr, platform_id=pid, source="retry") for pid in sorted(due)
-            )
-    return items
+        failures = failures_repo.due_failures(
+            session,
+            tenant_id=rs.tenant_id,
+            mapping_id=mr.id,
+            direction="outbound",
+            now=rs.now(),
+            limit=10_000,
+        )
+        due = {f.platform_id for f in failures if f.platform_id}
+        waiting = failures_repo.scheduled_later(
+            session, tenant_id=rs.tenant_id, mapping_id=mr.id, direction="outbound", now=rs.now()
+        )
+    return due, waiting | due
 
 
 def _first_passes(rs: RunState, outbound: Sequence[MappingRun], chunk: int) -> dict[str, int]:
@@ -283,7 +306,9 @@ def _retry_in_run(rs: RunState) -> None:
         wait = (soonest - rs.now()).total_seconds()
         if wait > 0:
             rs.options.sleep(wait)
-        items = [i for i in _pending_items(rs) if i.source == "retry"]
+        items = [
+            item for mr in rs.selected for item in _retry_items(mr, _due_and_waiting(rs, mr)[0])
+        ]
         if not items:
             return
         _write_chunked(rs, items)

@@ -57,3 +57,30 @@ def test_records_read_without_their_data_load_it_only_when_touched(db_session: S
     assert "data" in sa.inspect(record).unloaded
     assert record.sync_status == member.sync_status
     assert record.data == member.data  # read when touched
+
+
+def test_waiting_pairs_are_read_in_pages_of_pair_id_order(db_session: Session) -> None:
+    tenant = factories.create_tenant(db_session).id
+    now = utcnow()
+    for n in range(7):
+        db_session.add(
+            SyncPair(
+                tenant_id=tenant,
+                mapping_id="m-1",
+                salesforce_object="Contact",
+                platform_entity="member",
+                platform_id=f"p-{n}",
+                needs_outbound=n != 3,  # p-3 is confirmed
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    db_session.commit()
+    pages: list[list[str]] = []
+    after = None
+    while page := pairs_repo.platform_ids_needing_outbound(
+        db_session, tenant_id=tenant, mapping_id="m-1", limit=2, after=after
+    ):
+        pages.append([platform_id for _, platform_id in page])
+        after = page[-1][0]
+    assert pages == [["p-0", "p-1"], ["p-2", "p-4"], ["p-5", "p-6"]]

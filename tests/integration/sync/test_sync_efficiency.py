@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 
+import sqlalchemy as sa
+
 from crmbridge.store.repositories import change_log
+from crmbridge.store.repositories import sync_pairs as pairs_repo
+from crmbridge.store.sync_models import SyncPair
 from crmbridge.sync.testing import SyncWorld
 
 
@@ -91,3 +95,38 @@ def test_above_the_bulk_threshold_writes_go_through_bulk_api(sync_world: SyncWor
     assert record is not None
     assert record.salesforce_id is not None
     assert record.sync_status == "synced"
+
+
+def test_one_run_stamps_every_waiting_pair_a_page_at_a_time(sync_world: SyncWorld) -> None:
+    """Pairs waiting for their link stamp are read a page of ids at a time, and the run
+    goes on to the last page (an initial sync of 1,000,000 records stamps them all)."""
+    sync_world.install()
+    with sync_world.salesforce() as sf:
+        contacts = [{"FirstName": "Page", "LastName": f"Paged {n}"} for n in range(230)]
+        assert all(r.success for r in sf.create_collection("Contact", contacts))
+    summary = sync_world.run(options=sync_world.options(outbound_chunk=50))
+    assert summary.status == "succeeded", summary.error
+    rows = sync_world.query("SELECT Id, Platform_Id__c FROM Contact WHERE LastName LIKE 'Paged%'")
+    assert len(rows) == 230
+    assert all(r["Platform_Id__c"] for r in rows)
+    members = {r.id for r in sync_world.records("member")}
+    assert {r["Platform_Id__c"] for r in rows} <= members
+    with sync_world.session_factory() as session:
+        waiting = pairs_repo.platform_ids_needing_outbound(
+            session,
+            tenant_id=sync_world.tenant_id,
+            mapping_id=_contact_mapping(sync_world),
+            limit=1_000,
+        )
+    assert waiting == []
+
+
+def _contact_mapping(world: SyncWorld) -> str:
+    with world.session_factory() as session:
+        return str(
+            session.scalar(
+                sa.select(SyncPair.mapping_id).where(
+                    SyncPair.tenant_id == world.tenant_id, SyncPair.salesforce_object == "Contact"
+                )
+            )
+        )

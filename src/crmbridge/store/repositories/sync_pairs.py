@@ -83,27 +83,25 @@ def get_pair(session: Session, *, tenant_id: str, pair_id: int) -> SyncPair | No
 
 
 def platform_ids_needing_outbound(
-    session: Session, *, tenant_id: str, mapping_id: str, limit: int
-) -> list[str]:
-    """Platform ids of pairs whose Salesforce write is planned but not confirmed.
+    session: Session, *, tenant_id: str, mapping_id: str, limit: int, after: int | None = None
+) -> list[tuple[int, str]]:
+    """Pairs whose Salesforce write is planned but not confirmed: ``(pair id, platform id)``
+    in pair id order, at most ``limit``, after pair ``after``.
 
     Only the ids: after an initial sync every pair waits for its link stamp, and
     loading the pairs themselves (their state documents) would take memory in
-    proportion to the org (about 5 KB a pair).
+    proportion to the org (about 5 KB a pair). A caller pages with ``after``.
     """
-    return list(
-        session.scalars(
-            sa.select(SyncPair.platform_id)
-            .where(
-                SyncPair.tenant_id == tenant_id,
-                SyncPair.mapping_id == mapping_id,
-                SyncPair.needs_outbound.is_(True),
-                SyncPair.platform_id.is_not(None),
-            )
-            .order_by(SyncPair.id)
-            .limit(limit)
-        )
+    query = sa.select(SyncPair.id, SyncPair.platform_id).where(
+        SyncPair.tenant_id == tenant_id,
+        SyncPair.mapping_id == mapping_id,
+        SyncPair.needs_outbound.is_(True),
+        SyncPair.platform_id.is_not(None),
     )
+    if after is not None:
+        query = query.where(SyncPair.id > after)
+    rows = session.execute(query.order_by(SyncPair.id).limit(limit))
+    return [(int(pair_id), str(platform_id)) for pair_id, platform_id in rows]
 
 
 def add_pair(
