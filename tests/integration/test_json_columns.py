@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crmbridge.services import factories
-from crmbridge.store.db import utcnow
 from crmbridge.store.sync_models import SyncPair
 
 
@@ -20,20 +19,7 @@ def test_a_pair_state_with_huge_integers_and_unicode_reads_back_the_same(
         "pending": {},
         "linked": True,
     }
-    now = utcnow()
-    db_session.add(
-        SyncPair(
-            tenant_id=tenant,
-            mapping_id="m-1",
-            salesforce_object="Account",
-            platform_entity="organization",
-            platform_id="p-1",
-            salesforce_id="001000000000001AAA",
-            state=state,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    factories.create_pair(db_session, tenant_id=tenant, state=state)
     db_session.commit()
     db_session.expunge_all()
     stored = db_session.scalars(sa.select(SyncPair).where(SyncPair.tenant_id == tenant)).one()

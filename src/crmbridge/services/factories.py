@@ -17,8 +17,10 @@ from crmbridge.services import records as records_service
 from crmbridge.services.access import CLI_PRINCIPAL, Role
 from crmbridge.services.api_keys import NewApiKey
 from crmbridge.services.passwords import hash_password
+from crmbridge.store.db import utcnow
 from crmbridge.store.models import Record, Tenant, User
 from crmbridge.store.repositories.change_log import ChangeContext
+from crmbridge.store.sync_models import SyncPair
 
 #: The password of every user a factory creates.
 TEST_PASSWORD = "correct horse battery staple"
@@ -109,3 +111,21 @@ def create_record(session: Session, **overrides: Any) -> Record:
     return records_service.create_record(
         session, tenant_id=tenant_id, entity=entity, payload=payload, context=context, **overrides
     )
+
+
+def create_pair(session: Session, **overrides: Any) -> SyncPair:
+    """A record pair (``tenant_id`` required); mapping ``m-1``, a member and a Contact."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "mapping_id": "m-1",
+        "salesforce_object": "Contact",
+        "platform_entity": "member",
+        "platform_id": f"p-{next(_counter)}",
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(overrides)
+    pair = SyncPair(**values)
+    session.add(pair)
+    session.flush()
+    return pair

@@ -6,10 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crmbridge.services import factories
-from crmbridge.store.db import utcnow
 from crmbridge.store.repositories import sync_pairs as pairs_repo
 from crmbridge.store.repositories import sync_platform
-from crmbridge.store.sync_models import SyncPair
 
 
 def test_paired_platform_ids_names_only_this_tenants_pairs_of_the_mapping(
@@ -17,23 +15,14 @@ def test_paired_platform_ids_names_only_this_tenants_pairs_of_the_mapping(
 ) -> None:
     tenant = factories.create_tenant(db_session).id
     other = factories.create_tenant(db_session).id
-    now = utcnow()
     for owner, mapping, platform_id in [
         (tenant, "m-1", "p-1"),
         (tenant, "m-1", "p-2"),
         (tenant, "m-2", "p-3"),
         (other, "m-1", "p-4"),
     ]:
-        db_session.add(
-            SyncPair(
-                tenant_id=owner,
-                mapping_id=mapping,
-                salesforce_object="Account",
-                platform_entity="organization",
-                platform_id=platform_id,
-                created_at=now,
-                updated_at=now,
-            )
+        factories.create_pair(
+            db_session, tenant_id=owner, mapping_id=mapping, platform_id=platform_id
         )
     db_session.commit()
     found = pairs_repo.paired_platform_ids(
@@ -61,19 +50,9 @@ def test_records_read_without_their_data_load_it_only_when_touched(db_session: S
 
 def test_waiting_pairs_are_read_in_pages_of_pair_id_order(db_session: Session) -> None:
     tenant = factories.create_tenant(db_session).id
-    now = utcnow()
-    for n in range(7):
-        db_session.add(
-            SyncPair(
-                tenant_id=tenant,
-                mapping_id="m-1",
-                salesforce_object="Contact",
-                platform_entity="member",
-                platform_id=f"p-{n}",
-                needs_outbound=n != 3,  # p-3 is confirmed
-                created_at=now,
-                updated_at=now,
-            )
+    for n in range(7):  # p-3 is confirmed
+        factories.create_pair(
+            db_session, tenant_id=tenant, platform_id=f"p-{n}", needs_outbound=n != 3
         )
     db_session.commit()
     pages: list[list[str]] = []

@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 from crmbridge.domain.entities import get_entity_type
 from crmbridge.services import factories
 from crmbridge.services import records as records_service
-from crmbridge.store.db import utcnow
 from crmbridge.store.repositories.change_log import ChangeContext
 from crmbridge.store.repositories.sync_pairs import platform_ids_needing_outbound
 from crmbridge.store.repositories.sync_platform import live_records_by_field, record_ids_page
-from crmbridge.store.sync_models import SyncPair
 
 MEMBER = get_entity_type("member")
 API = ChangeContext(source="api", origin="test", actor="test")
@@ -107,39 +105,14 @@ def test_a_walk_in_id_order_seeks_each_page_without_sorting(db_session: Session)
         sa.event.remove(engine, "before_cursor_execute", capture)
     assert first + second == ids
     assert len(statements) == 2
-    with engine.connect() as connection:
-        for statement, parameters in statements:
-            if engine.dialect.name == "sqlite":
-                plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-                text = " ".join(str(row[-1]) for row in plan)
-                assert "ix_records_tenant_id_entity_type_id" in text, text
-                assert "TEMP B-TREE" not in text, text
-            else:
-                # A table this small could be read or sorted whole; forbid both, so the
-                # plan shows whether an index can give the order.
-                connection.exec_driver_sql("SET enable_seqscan = off")
-                connection.exec_driver_sql("SET enable_sort = off")
-                plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-                text = " ".join(str(row[0]) for row in plan)
-                assert "ix_records_tenant_id_entity_type_id" in text, text
-                assert "Sort" not in text, text
+    _assert_ordered_seeks(engine, statements, "ix_records_tenant_id_entity_type_id")
 
 
 def test_waiting_pairs_are_paged_by_an_index_in_pair_id_order(db_session: Session) -> None:
     tenant = factories.create_tenant(db_session).id
-    now = utcnow()
     for n in range(6):
-        db_session.add(
-            SyncPair(
-                tenant_id=tenant,
-                mapping_id="m-1",
-                salesforce_object="Contact",
-                platform_entity="member",
-                platform_id=f"p-{n}",
-                needs_outbound=n % 2 == 0,
-                created_at=now,
-                updated_at=now,
-            )
+        factories.create_pair(
+            db_session, tenant_id=tenant, platform_id=f"p-{n}", needs_outbound=n % 2 == 0
         )
     db_session.commit()
     statements: list[tuple[str, Any]] = []
@@ -161,7 +134,13 @@ def test_waiting_pairs_are_paged_by_an_index_in_pair_id_order(db_session: Sessio
         sa.event.remove(engine, "before_cursor_execute", capture)
     assert [p for _, p in first + second] == ["p-0", "p-2", "p-4"]
     assert len(statements) == 2
-    index = "ix_sync_pairs_tenant_id_mapping_id_needs_outbound_id"
+    _assert_ordered_seeks(
+        engine, statements, "ix_sync_pairs_tenant_id_mapping_id_needs_outbound_id"
+    )
+
+
+def _assert_ordered_seeks(engine: Any, statements: list[tuple[str, Any]], index: str) -> None:
+    """Each statement reads ``index`` and gets its order from it, without a sort."""
     with engine.connect() as connection:
         for statement, parameters in statements:
             if engine.dialect.name == "sqlite":
@@ -170,6 +149,8 @@ def test_waiting_pairs_are_paged_by_an_index_in_pair_id_order(db_session: Sessio
                 assert index in text, text
                 assert "TEMP B-TREE" not in text, text
             else:
+                # A table this small could be read or sorted whole; forbid both, so the
+                # plan shows whether an index can give the order.
                 connection.exec_driver_sql("SET enable_seqscan = off")
                 connection.exec_driver_sql("SET enable_sort = off")
                 plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
