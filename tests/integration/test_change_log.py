@@ -22,6 +22,7 @@ from crmbridge.store.repositories.change_log import (
     read_changes,
 )
 from crmbridge.store.repositories.records import count_records
+from crmbridge.store.testing import counting_inserts
 from crmbridge.web.deps import DbSession
 from crmbridge.web.testing import ApiWorld
 
@@ -265,16 +266,7 @@ def test_inbound_sync_writes_are_logged_with_their_run_and_marked_synced(
 def test_one_flush_inserts_many_entries_and_records_in_batches(db_session: Session) -> None:
     """A sync page's rows go in multi-row statements, on SQLite too (insert sentinels)."""
     tenant = _tenant(db_session)
-    inserts: dict[str, int] = {}
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO"):
-            table = statement.split()[2]
-            inserts[table] = inserts.get(table, 0) + 1
-
-    engine = db_session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting_inserts(db_session.get_bind()) as inserts:  # type: ignore[arg-type]
         for i in range(300):
             service.create_record(
                 db_session,
@@ -285,8 +277,6 @@ def test_one_flush_inserts_many_entries_and_records_in_batches(db_session: Sessi
                 flush=False,
             )
         db_session.flush()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     db_session.commit()
     assert count_changes(db_session, tenant_id=tenant) == 300
     seqs = [c.seq for c in read_changes(db_session, tenant_id=tenant, after_seq=0, limit=400)]

@@ -18,6 +18,7 @@ from crmbridge.store.deferred import pending_rows, write_deferred
 from crmbridge.store.models import ChangeLogEntry, Record
 from crmbridge.store.repositories.change_log import ChangeContext, latest_seq, read_changes
 from crmbridge.store.repositories.records import count_records
+from crmbridge.store.testing import counting_inserts
 
 MEMBER = get_entity_type("member")
 ORGANIZATION = get_entity_type("organization")
@@ -91,20 +92,9 @@ def test_staged_rows_are_written_by_the_commit_with_one_insert_per_table(
     db_session: Session,
 ) -> None:
     tenant = _tenant(db_session)
-    inserts: dict[str, int] = {}
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO"):
-            table = statement.split()[2]
-            inserts[table] = inserts.get(table, 0) + 1
-
-    engine = db_session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting_inserts(db_session.get_bind()) as inserts:  # type: ignore[arg-type]
         _stage(db_session, tenant, 300)
         db_session.commit()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert inserts == {"records": 1, "change_log": 1}
     assert count_records(db_session, tenant_id=tenant) == 300
     assert latest_seq(db_session, tenant) == 300

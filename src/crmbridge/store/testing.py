@@ -102,3 +102,20 @@ def db_session(clean_db: Engine) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+@contextmanager
+def counting_inserts(engine: Engine) -> Iterator[dict[str, int]]:
+    """The INSERT statements ``engine`` sends while the block runs, per table."""
+    inserts: dict[str, int] = {}
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO"):
+            table = statement.split()[2]
+            inserts[table] = inserts.get(table, 0) + 1
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield inserts
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
