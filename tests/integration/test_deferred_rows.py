@@ -7,6 +7,8 @@ rollback, and inserted with one statement per table.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 from crmbridge.domain.entities import RecordValidationError, get_entity_type
 from crmbridge.services import factories
 from crmbridge.services import records as service
-from crmbridge.store.deferred import pending_rows, write_deferred
+from crmbridge.store.deferred import _insert_plan, insert_rows, pending_rows, write_deferred
 from crmbridge.store.models import ChangeLogEntry, Record
 from crmbridge.store.repositories.change_log import ChangeContext, latest_seq, read_changes
 from crmbridge.store.repositories.records import count_records
@@ -185,3 +187,43 @@ def test_a_staged_parent_counts_as_live_for_its_children(db_session: Session) ->
     stored = db_session.get(Record, child)
     assert stored is not None
     assert stored.data["parent_id"] == parent
+
+
+def test_rows_inserted_directly_read_back_as_the_orm_would_write_them(
+    db_session: Session,
+) -> None:
+    """``insert_rows`` converts values with the columns' own processors (JSON, UTC
+    timestamps), each distinct timestamp once; a row leaving out a defaulted column goes
+    through SQLAlchemy, which fills the default."""
+    tenant = _tenant(db_session)
+    at = datetime(2026, 12, 3, 18, 0, 5, 123456, tzinfo=UTC)
+    other_zone = at.astimezone(timezone(timedelta(hours=-5)))  # the same instant
+    full = {
+        "id": "rec-1",
+        "tenant_id": tenant,
+        "entity_type": "member",
+        "data": {"first_name": "Ünï", "n": 2**70, "tags": ["a", None]},
+        "version": 3,
+        "salesforce_id": None,
+        "sync_status": "synced",
+        "created_at": at,
+        "updated_at": other_zone,
+        "deleted_at": None,
+    }
+    short = {k: v for k, v in full.items() if k not in ("version", "sync_status")}
+    short = {**short, "id": "rec-2", "data": {}, "created_at": at + timedelta(seconds=1)}
+    table: sa.Table = Record.__table__  # type: ignore[assignment]
+    assert _insert_plan(db_session.connection().dialect, table, tuple(full)) is not None
+    assert _insert_plan(db_session.connection().dialect, table, tuple(short)) is None
+    insert_rows(db_session.connection(), table, [full, short])
+    db_session.commit()
+    first, second = (db_session.get(Record, i) for i in ("rec-1", "rec-2"))
+    assert first is not None
+    assert second is not None
+    assert first.data == full["data"]
+    assert (first.version, first.sync_status) == (3, "synced")
+    assert first.created_at == at
+    assert first.updated_at == at
+    assert first.created_at.utcoffset() == timedelta(0)
+    assert (second.version, second.sync_status, second.data) == (1, "pending", {})
+    assert second.created_at == at + timedelta(seconds=1)

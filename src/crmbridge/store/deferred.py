@@ -15,7 +15,7 @@ reservation per tenant as the ORM flush numbers entries (see ``change_log``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,9 +69,96 @@ def write_deferred(session: Session) -> None:
             _number(session, changes)
         connection = session.connection()
         for table, rows in tables.items():
-            connection.execute(sa.insert(table), rows)
+            insert_rows(connection, table, rows)
     finally:
         deferred.writing = False
+
+
+def insert_rows(
+    connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (column values) into ``table`` with one ``executemany`` per set of
+    columns.
+
+    The values go through the columns' own bind processors (the same conversions
+    ``connection.execute(insert(table), rows)`` applies), but prepared once per table
+    and set of columns, and with each distinct timestamp converted once: SQLAlchemy's
+    per-value parameter handling had been 15% of applying an inbound page (py-spy,
+    10,000-contact initial sync). Rows that leave out a column with a default go
+    through SQLAlchemy, which fills the default.
+    """
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        plan = _insert_plan(connection.dialect, table, columns)
+        if plan is None:
+            connection.execute(sa.insert(table), group)
+        else:
+            connection.exec_driver_sql(plan.sql, plan.parameters(group))
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    #: Parameter names in the statement's order, each with its bind processor.
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+    #: Processors of timestamp columns: a page's rows share few distinct times.
+    memoized: tuple[bool, ...]
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        steps = tuple(zip(self.names, self.processors, self.memoized, strict=True))
+        seen: dict[Any, Any] = {}
+        out: list[Any] = []
+        for row in rows:
+            values = []
+            for name, process, memo in steps:
+                value = row[name]
+                if process is not None and value is not None:
+                    if memo:
+                        converted = seen.get(value, _MISSING)
+                        if converted is _MISSING:
+                            converted = seen[value] = process(value)
+                        value = converted
+                    else:
+                        value = process(value)
+                values.append(value)
+            out.append(
+                tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+            )
+        return out
+
+
+_MISSING = object()
+_PLANS: dict[tuple[str, sa.Table, tuple[str, ...]], _InsertPlan | None] = {}
+
+
+def _insert_plan(
+    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> _InsertPlan | None:
+    key = (dialect.name, table, columns)
+    if key not in _PLANS:
+        _PLANS[key] = _make_plan(dialect, table, columns)
+    return _PLANS[key]
+
+
+def _make_plan(
+    dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> _InsertPlan | None:
+    compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(columns))
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    if set(names) != set(columns):
+        return None  # a column default to fill, or a bind name that is not the column's
+    types = [table.c[name].type for name in names]
+    return _InsertPlan(
+        sql=compiled.string,
+        names=names,
+        processors=tuple(t.dialect_impl(dialect).bind_processor(dialect) for t in types),
+        positional=compiled.positional,
+        memoized=tuple(t._type_affinity is sa.DateTime for t in types),
+    )
 
 
 def _number(session: Session, rows: list[dict[str, Any]]) -> None:

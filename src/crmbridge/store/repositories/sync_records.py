@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crmbridge.store.deferred import insert_rows
 from crmbridge.store.sync_models import SyncRecord
 
 #: One audit row as column values (``sync.audit.audit_row`` makes them).
@@ -21,7 +22,10 @@ def add_records(session: Session, rows: Sequence[AuditRow]) -> None:
     Rows, not ORM objects: a sync page writes thousands and never reads them back.
     """
     if rows:
-        session.execute(sa.insert(SyncRecord), list(rows))
+        insert_rows(session.connection(), _SYNC_RECORDS, list(rows))
+
+
+_SYNC_RECORDS: sa.Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
 def list_records(
