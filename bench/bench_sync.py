@@ -17,7 +17,8 @@ a child process of its own:
 
 For each: records/s over the whole run, the time spent inside Salesforce client calls
 (HTTPS round trips, i.e. the emulator's cost) and the rest (the engine: mapping,
-merge, database), engine-only records/s, the Salesforce API calls made per 10,000
+merge, database), the child's CPU time (steadier than wall time when other work shares
+the cores), engine-only records/s, the Salesforce API calls made per 10,000
 records (the emulator's own counters) against the minimum (5 per 10,000 read by REST
 query at 2,000 a page, 50 per 10,000 written by collections of 200, about 6 per Bulk
 job), and the peak RSS of the child. Baselines measured in the same run and process
@@ -29,6 +30,7 @@ of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
     python bench/bench_sync.py                          # 100,000 contacts
     python bench/bench_sync.py --records 10000          # quick
     python bench/bench_sync.py --records 100000 1000000 --initial-only  # memory flatness
+    python bench/bench_sync.py --records 10000 --inbound-only   # A/B of the inbound apply
     python bench/bench_sync.py --records 10000 --profile prof/  # cProfile files per run
 """
 
@@ -118,6 +120,7 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
     factory = create_session_factory(engine)
     with _timed_client_calls() as spent:
         began = time.perf_counter()
+        cpu_began = time.process_time()
         if mode == "sync":
             from crmbridge.domain.sync import Direction
             from crmbridge.sync import RunKind, RunRequest, run_sync
@@ -151,6 +154,7 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
                     results = client.upsert_collection("Contact", "Platform_Id__c", bodies)
                     result = {"records": sum(1 for r in results if r.success)}
         result["seconds"] = time.perf_counter() - began
+        result["cpu_seconds"] = time.process_time() - cpu_began
     engine.dispose()
     result.update(client_seconds=spent["seconds"], peak_mb=_peak_rss_mb())
     return result
@@ -390,6 +394,7 @@ def _row(label: str, r: dict[str, Any], records: int, minimum: int | None) -> di
         "records": records,
         "seconds": r["seconds"],
         "client": r["client_seconds"],
+        "cpu": r["cpu_seconds"],
         "engine": engine_seconds if minimum is not None else None,
         "rate": records / r["seconds"] if r["seconds"] else 0.0,
         "engine_rate": records / engine_seconds if minimum is not None else None,
@@ -401,7 +406,12 @@ def _row(label: str, r: dict[str, Any], records: int, minimum: int | None) -> di
 
 
 def bench_size(
-    directory: Path, contacts: int, changes: int, *, initial_only: bool = False
+    directory: Path,
+    contacts: int,
+    changes: int,
+    *,
+    initial_only: bool = False,
+    inbound_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Every measurement at one size; returns the table rows."""
     rows: list[dict[str, Any]] = []
@@ -429,6 +439,8 @@ def bench_size(
         label = "initial sync, inbound: read, create"
         rows.append(_row(label, first, read, _minimum_calls(first["counts"])))
         print(f"  {label}: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
+        if inbound_only:
+            return rows
         links = _measured(org, env, "sync", "to_salesforce")
         written = _sum(links["counts"], "outbound", ("created", "updated", "deleted", "linked"))
         label = "initial sync, outbound: link stamps"
@@ -482,7 +494,7 @@ def _print_table(contacts: int, rows: list[dict[str, Any]]) -> None:
     def fmt(value: float | None, spec: str) -> str:
         return "-" if value is None else format(value, spec)
 
-    header = (f"{'run':44} {'records':>9} {'wall s':>7} {'SF s':>7} {'engine s':>8} "
+    header = (f"{'run':44} {'records':>9} {'wall s':>7} {'SF s':>7} {'engine s':>8} {'CPU s':>6} "
               f"{'rec/s':>7} {'engine rec/s':>12} {'calls':>6} {'/10k':>6} {'min/10k':>7} "
               f"{'peak MB':>7}")  # fmt: skip
     print(f"\n{contacts:,} seeded contacts")
@@ -492,7 +504,8 @@ def _print_table(contacts: int, rows: list[dict[str, Any]]) -> None:
         minimum = r["minimum"]
         min10k = minimum * 10_000 / r["records"] if minimum is not None and r["records"] else None
         print(f"{r['label']:44} {r['records']:>9,} {r['seconds']:>7.1f} {r['client']:>7.1f} "
-              f"{fmt(r['engine'], '>8.1f')} {r['rate']:>7,.0f} {fmt(r['engine_rate'], '>12,.0f')} "
+              f"{fmt(r['engine'], '>8.1f')} {r['cpu']:>6.1f} {r['rate']:>7,.0f} "
+              f"{fmt(r['engine_rate'], '>12,.0f')} "
               f"{r['calls']:>6,} {r['per10k']:>6.1f} {fmt(min10k, '>7.1f')} "
               f"{r['peak_mb']:>7.0f}")  # fmt: skip
 
@@ -543,6 +556,8 @@ def main() -> None:
                         help="records changed for the incremental and outbound runs")  # fmt: skip
     parser.add_argument("--initial-only", action="store_true",
                         help="stop after the initial sync (memory flatness)")  # fmt: skip
+    parser.add_argument("--inbound-only", action="store_true",
+                        help="stop after the initial inbound run (quick comparisons)")  # fmt: skip
     parser.add_argument("--profile", metavar="DIR",
                         help="write a cProfile file per measured child run into DIR")  # fmt: skip
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -570,7 +585,13 @@ def main() -> None:
         print(f"{contacts:,} contacts ({changes:,} changes)…", flush=True)
         began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="crmbridge-bench-sync-") as tmp:
-            rows = bench_size(Path(tmp), contacts, changes, initial_only=args.initial_only)
+            rows = bench_size(
+                Path(tmp),
+                contacts,
+                changes,
+                initial_only=args.initial_only,
+                inbound_only=args.inbound_only,
+            )
         _print_table(contacts, rows)
         _print_ratios(rows)
         print(f"  (this size took {time.perf_counter() - began:.0f} s in all)")

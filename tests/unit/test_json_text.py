@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from crmbridge.store.db import json_text, json_value
+from crmbridge.jsontext import json_text, json_value
 
 
 @pytest.mark.parametrize(

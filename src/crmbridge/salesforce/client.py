@@ -39,6 +39,7 @@ from crmbridge.domain.errors import (
     SessionExpired,
     classify_salesforce_error,
 )
+from crmbridge.jsontext import json_value
 from crmbridge.salesforce import endpoints
 from crmbridge.salesforce.auth import TokenSet
 from crmbridge.salesforce.transport import RequestNotSent, send
@@ -361,10 +362,13 @@ class SalesforceClient:
         """Each page of a query (``query`` or ``queryAll``), following ``nextRecordsUrl``."""
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
         resource = "queryAll" if include_deleted else "query"
-        page = self.request("GET", resource, params={"q": soql}, headers=headers).json()
+        page = json_value(
+            self.request("GET", resource, params={"q": soql}, headers=headers).content
+        )
         yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
-            page = self.request("GET", page["nextRecordsUrl"], headers=headers).json()
+            response = self.request("GET", page["nextRecordsUrl"], headers=headers)
+            page = json_value(response.content)
             yield page
 
     def query(
@@ -403,7 +407,9 @@ class SalesforceClient:
                     for index, soql in enumerate(group)
                 ],
             }
-            answer = self.request("POST", "composite", json=body, idempotent=True).json()
+            answer = json_value(
+                self.request("POST", "composite", json=body, idempotent=True).content
+            )
             for item in answer.get("compositeResponse") or ():
                 status = int(item.get("httpStatusCode") or 0)
                 page = item.get("body")
@@ -411,7 +417,7 @@ class SalesforceClient:
                     raise _error_from_body(status, page)
                 records = list(page.get("records") or ())
                 while not page.get("done", True) and page.get("nextRecordsUrl"):
-                    page = self.request("GET", page["nextRecordsUrl"]).json()
+                    page = json_value(self.request("GET", page["nextRecordsUrl"]).content)
                     records.extend(page.get("records") or ())
                 results.append(records)
         if len(results) != len(soqls):

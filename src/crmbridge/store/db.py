@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from crmbridge.jsontext import json_text, json_value
 
 #: JSON everywhere; JSONB on PostgreSQL (indexable, compact, compared by value).
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -49,54 +49,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def json_text(value: Any) -> str:
-    """The text of a JSON column's value.
-
-    orjson writes it several times faster than ``json.dumps`` (a sync page writes each
-    record's data, change-log values, pair state and audit fields: the standard encoder
-    was the largest single cost of applying a page). What orjson refuses (integers
-    beyond 64 bits, non-string keys) goes through ``json.dumps`` as before.
-    """
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-#: orjson reads an integer beyond 64 bits as a float; every such float is at least this
-#: large (a float literal this large only costs the slower reader).
-_HUGE = 9.2e18
-
-
-def json_value(text: str | bytes) -> Any:
-    """The value of a JSON column's text: :func:`json_text` read back.
-
-    orjson reads it several times faster than ``json.loads`` (an outbound pass reads
-    each pair's state and each record's data). Text it would read differently
-    (integers beyond 64 bits, which it turns into floats: any float of that size sends
-    the text to ``json.loads``) or refuses (``NaN``) goes to ``json.loads``.
-    """
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-    return json.loads(text) if _has_huge_float(value) else value
-
-
-def _has_huge_float(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind is float and not -_HUGE < item < _HUGE:
-            return True
-    return False
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:

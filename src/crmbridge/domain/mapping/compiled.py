@@ -31,6 +31,7 @@ class _Field:
     #: Salesforce fields read (API names) and the first part of each dotted one.
     sources: tuple[str, ...]
     heads: tuple[str, ...]
+    folded_heads: tuple[str, ...]
     #: Platform fields written.
     targets: tuple[str, ...]
     #: Steps in the inbound order (the pipeline reversed).
@@ -53,12 +54,28 @@ class InboundMapper:
                 label=field.label,
                 sources=field.salesforce_fields,
                 heads=tuple(name.split(".")[0] for name in field.salesforce_fields),
+                folded_heads=tuple(
+                    name.split(".")[0].casefold() for name in field.salesforce_fields
+                ),
                 targets=field.platform_fields,
                 steps=tuple(reversed(field.steps)),
                 formula=field.kind is FieldKind.FORMULA,
             )
             for field in mapping.inbound_fields()
         )
+        #: The last record's keys, folded (folded key → first key): a page's records
+        #: carry the same keys, so a field found only by case is looked up cheaply.
+        self._folded: tuple[tuple[str, ...], dict[str, str]] = ((), {})
+
+    def _folded_keys(self, record: Mapping[str, Any]) -> dict[str, str]:
+        keys = tuple(record)
+        seen, folded = self._folded
+        if keys != seen:
+            folded = {}
+            for key in keys:
+                folded.setdefault(key.casefold(), key)
+            self._folded = (keys, folded)
+        return folded
 
     def map(
         self, record: Mapping[str, Any], context: MappingContext
@@ -85,15 +102,13 @@ class InboundMapper:
                 value = result.output
             else:
                 present = False
-                for head in field.heads:
+                for head, folded_head in zip(field.heads, field.folded_heads, strict=True):
                     if head in record:
                         present = True
                         break
                     if folded is None:
-                        folded = {}
-                        for key in record:
-                            folded.setdefault(key.casefold(), key)
-                    if head.casefold() in folded:
+                        folded = self._folded_keys(record)
+                    if folded_head in folded:
                         present = True
                         break
                 if not present:

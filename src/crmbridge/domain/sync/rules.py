@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from crmbridge.domain.sync.values import Side
 
@@ -100,7 +101,17 @@ class MergeRules:
 
     def field_flows_from(self, rule: FieldRule, side: Side) -> bool:
         """Whether ``rule``'s field carries changes made on ``side`` (object bound applied)."""
-        return self.direction.flows_from(side) and rule.direction.flows_from(side)
+        return (rule.direction, side) in self._flows
+
+    @cached_property
+    def _flows(self) -> frozenset[tuple[Direction, Side]]:
+        # Asked for every field of every record merged: answered once per rule kind.
+        return frozenset(
+            (direction, side)
+            for direction in Direction
+            for side in Side
+            if self.direction.flows_from(side) and direction.flows_from(side)
+        )
 
     def creates_on(self, side: Side) -> bool:
         """Whether a record only the other side has is created on ``side``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Self
 
 from crmbridge.domain.mapping.errors import TransformError
@@ -22,6 +23,7 @@ class Unset(enum.Enum):
 
 
 UNSET = Unset.UNSET
+_NO_PAIR = object()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,18 +54,27 @@ class ValueMap(TransformStep):
         # Keep booleans apart from 0/1 (True == 1 in Python).
         return (type(value) is bool, value)
 
+    @cached_property
+    def _tables(self) -> tuple[dict[Any, MapValue], dict[Any, MapValue]]:
+        """(platform key → Salesforce value, Salesforce key → platform value), first pair
+        winning: a sync maps every record's value, so the pairs are read once."""
+        outbound: dict[Any, MapValue] = {}
+        inbound: dict[Any, MapValue] = {}
+        for platform_value, salesforce_value in self.pairs:
+            outbound.setdefault(self._key(platform_value), salesforce_value)
+            inbound.setdefault(self._key(salesforce_value), platform_value)
+        return outbound, inbound
+
     def _translate(self, value: Any, *, outbound: bool) -> Any:
         if isinstance(value, list | tuple):
             return [self._translate(item, outbound=outbound) for item in value]
-        wanted = self._key(value)
-        for platform_value, salesforce_value in self.pairs:
-            source, target = (
-                (platform_value, salesforce_value)
-                if outbound
-                else (salesforce_value, platform_value)
-            )
-            if self._key(source) == wanted:
-                return target
+        table = self._tables[0 if outbound else 1]
+        try:
+            found = table.get(self._key(value), _NO_PAIR)
+        except TypeError:  # an unhashable value (an object) matches no scalar pair
+            found = _NO_PAIR
+        if found is not _NO_PAIR:
+            return found
         default = self.salesforce_default if outbound else self.platform_default
         if not isinstance(default, Unset):
             return default
