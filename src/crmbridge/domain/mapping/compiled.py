@@ -37,6 +37,8 @@ class _Field:
     #: Steps in the inbound order (the pipeline reversed).
     steps: tuple[TransformStep, ...]
     formula: bool
+    #: The one platform field written, when it is a plain (not dotted) name.
+    plain_target: str | None
 
 
 class InboundMapper:
@@ -60,6 +62,11 @@ class InboundMapper:
                 targets=field.platform_fields,
                 steps=tuple(reversed(field.steps)),
                 formula=field.kind is FieldKind.FORMULA,
+                plain_target=(
+                    field.platform_fields[0]
+                    if len(field.platform_fields) == 1 and "." not in field.platform_fields[0]
+                    else None
+                ),
             )
             for field in mapping.inbound_fields()
         )
@@ -158,6 +165,11 @@ def _store(
     values: dict[str, Any], written_by: dict[str, str], field: _Field, output: Any
 ) -> str | None:
     """Put a field's output into ``values``; a clash with an earlier field is returned."""
+    name = field.plain_target
+    if name is not None and name not in written_by:  # most fields: one target, first writer
+        values[name] = _to_platform_value(output)
+        written_by[name] = field.label
+        return None
     targets = field.targets
     outputs = [output] if len(targets) == 1 else list(output)
     pending: list[tuple[str, Any]] = []
