@@ -122,8 +122,13 @@ def apply_salesforce_records(
     if flt is not None and not leaving_filter:
         # A pushed record that does not carry the filter's fields cannot be judged:
         # it is read from Salesforce first (fetch_and_apply).
-        needed = {name.split(".")[0].casefold() for name in flt.fields()}
-        unjudged = [r for r in records if not needed <= {k.casefold() for k in r}]
+        heads = {name.split(".")[0] for name in flt.fields()}
+        needed = {head.casefold() for head in heads}
+        unjudged = [
+            r
+            for r in records
+            if not all(head in r for head in heads) and not needed <= {k.casefold() for k in r}
+        ]
         if unjudged:
             result.needs_fetch.extend(str(r.get("Id")) for r in unjudged if r.get("Id"))
             records = [r for r in records if r not in unjudged]

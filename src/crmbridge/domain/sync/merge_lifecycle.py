@@ -60,9 +60,10 @@ def plan_create(
     values: dict[str, FieldValue] = {}
     sent: list[FieldChange] = []
     follow: list[FieldChange] = []
-    for rule in rules.fields:
-        name, value = rule.field, record.values.get(rule.field)
-        if rules.field_flows_from(rule, source):
+    current = record.values
+    for name, from_source, from_target in rules.field_flows(source):
+        value = current.get(name)
+        if from_source:
             values[name] = value
             # Against a restored record's old data, an empty value must be sent too.
             before = field_value(prior, name)
@@ -71,7 +72,7 @@ def plan_create(
             continue
         owned = field_value(prior, name)
         values[name] = owned
-        if rules.field_flows_from(rule, target) and not same_value(value, owned):
+        if from_target and not same_value(value, owned):
             follow.append(FieldChange(field=name, old=value, new=owned))
     writes = {
         target: SideWrite(side=target, action=WriteAction.CREATE, changes=tuple(sent)),

@@ -103,6 +103,25 @@ class MergeRules:
         """Whether ``rule``'s field carries changes made on ``side`` (object bound applied)."""
         return (rule.direction, side) in self._flows
 
+    def field_flows(self, source: Side) -> tuple[tuple[str, bool, bool], ...]:
+        """Each field with whether it carries changes from ``source`` and from the other
+        side (as :meth:`field_flows_from`), in the fields' order."""
+        return self._field_flows[source]
+
+    @cached_property
+    def _field_flows(self) -> dict[Side, tuple[tuple[str, bool, bool], ...]]:
+        return {
+            side: tuple(
+                (
+                    rule.field,
+                    self.field_flows_from(rule, side),
+                    self.field_flows_from(rule, side.other),
+                )
+                for rule in self.fields
+            )
+            for side in Side
+        }
+
     @cached_property
     def _flows(self) -> frozenset[tuple[Direction, Side]]:
         # Asked for every field of every record merged: answered once per rule kind.
