@@ -31,6 +31,7 @@ from crmbridge.domain.sync import (
     SyncState,
     WriteAction,
     acknowledge_echo,
+    evolve,
     is_salesforce_echo,
     merge_record,
     select_versions_to_apply,
@@ -328,7 +329,7 @@ def _apply_one(
     was_in_review = pair is not None and pair.in_review
     to_store = plan.pending_state if needs_salesforce else plan.state
     if to_store is not None and to_store.platform_id is None and written.platform_id:
-        to_store = replace(to_store, platform_id=written.platform_id)
+        to_store = evolve(to_store, platform_id=written.platform_id)
     stored = store_state(
         session,
         pair=pair,

@@ -87,6 +87,7 @@ from crmbridge.domain.sync.values import (
     RecordVersion,
     Side,
     SyncState,
+    evolve,
     same_value,
     same_values,
 )
@@ -158,6 +159,7 @@ __all__ = [
     "assumed_salesforce_version",
     "collapse_change_log",
     "compute_signpost",
+    "evolve",
     "field_rules",
     "is_already_applied",
     "is_formula_refresh_due",

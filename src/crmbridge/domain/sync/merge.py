@@ -35,6 +35,7 @@ from crmbridge.domain.sync.values import (
     RecordVersion,
     Side,
     SyncState,
+    evolve,
     same_value,
 )
 
@@ -89,8 +90,8 @@ def merge_record(
     plan = _link(plan, base, salesforce)
     pending = _pending_state(plan, base)
     if plan.link_salesforce and pending is not None:
-        pending = replace(pending, linked=False)
-    return replace(plan, pending_state=pending)
+        pending = evolve(pending, linked=False)
+    return evolve(plan, pending_state=pending)
 
 
 def _confirm_pending(base: SyncState | None, salesforce: RecordVersion | None) -> SyncState | None:
@@ -150,7 +151,7 @@ def _remember_held(plan: SyncPlan, salesforce: RecordVersion | None) -> SyncPlan
             held = {name: salesforce.values.get(name) for name in conflict.edited_fields}
     if held == plan.state.held and held_delete is plan.state.held_delete:
         return plan  # nothing held, as before (most records): no copies
-    return replace(plan, state=replace(plan.state, held=held, held_delete=held_delete))
+    return evolve(plan, state=evolve(plan.state, held=held, held_delete=held_delete))
 
 
 def _link(plan: SyncPlan, base: SyncState | None, salesforce: RecordVersion | None) -> SyncPlan:
@@ -165,15 +166,15 @@ def _link(plan: SyncPlan, base: SyncState | None, salesforce: RecordVersion | No
     action = plan.salesforce.action
     if action is WriteAction.CREATE:
         # Created by an upsert on the external id: it carries it from the start.
-        return replace(plan, state=replace(state, linked=True))
+        return evolve(plan, state=evolve(state, linked=True))
     if action is WriteAction.DELETE or salesforce is None or salesforce.deleted:
         return plan
     stamped = state.platform_id is not None and salesforce.counterpart_id == state.platform_id
     # A stamp seen to hold another value (someone edited it in Salesforce) is redone.
     trusted = base is not None and base.linked and salesforce.counterpart_id is None
     if stamped or trusted:
-        return replace(plan, state=replace(state, linked=True))
-    return replace(plan, state=replace(state, linked=True), link_salesforce=True)
+        return evolve(plan, state=evolve(state, linked=True))
+    return evolve(plan, state=evolve(state, linked=True), link_salesforce=True)
 
 
 def _pending_state(plan: SyncPlan, base: SyncState | None) -> SyncState | None:
@@ -190,4 +191,4 @@ def _pending_state(plan: SyncPlan, base: SyncState | None) -> SyncState | None:
     if write.action is WriteAction.DELETE or plan.state is None:
         return base
     values = {**plan.state.values, **{change.field: change.old for change in write.changes}}
-    return replace(plan.state, values=values, pending=write.values)
+    return evolve(plan.state, values=values, pending=write.values)
