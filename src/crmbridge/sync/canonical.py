@@ -33,7 +33,7 @@ from crmbridge.domain.entities import ENTITY_TYPES, FieldType
 from crmbridge.domain.mapping import Direction as MappingDirection
 from crmbridge.domain.mapping import FieldMapping, MappingContext, ObjectMapping
 from crmbridge.domain.mapping.apply import SKIPPED, field_value
-from crmbridge.domain.mapping.compiled import InboundMapper
+from crmbridge.domain.mapping.compiled import InboundMapper, KeyFolder
 from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.errors import TransformError
 from crmbridge.domain.mapping.transforms import (
@@ -111,6 +111,7 @@ class MappingCodec:
         self.fields: dict[str, CanonicalField] = {}
         self._sources: dict[str, FieldMapping] = {}
         self._unordered = _multi_select_fields(mapping)
+        self._key_folder = KeyFolder()
         self._inbound_mappings: dict[frozenset[str] | None, ObjectMapping | None] = {}
         self._inbound_mappers: dict[frozenset[str] | None, InboundMapper | None] = {}
         narrowed = MappingDirection(direction.value)
@@ -291,7 +292,7 @@ class MappingCodec:
             else:
                 # Salesforce field names are case-insensitive.
                 if keys is None:
-                    keys = {k.casefold(): k for k in record}
+                    keys = self._key_folder(record)
                 key = keys.get(name.casefold())
                 if key is None:
                     continue  # not read (a pushed record with fewer fields): unchanged
@@ -302,11 +303,14 @@ class MappingCodec:
                 continue
             step = field.reference if field.kind is CanonicalKind.REFERENCE else field.lookup
             assert step is not None
+            if keys is None:
+                keys = self._key_folder(record)
             ctx = StepContext(
                 context=context,
                 record=record,
                 platform_fields=self._sources[name].platform_fields,
                 salesforce_fields=(name,),
+                folded_keys=keys,
             )
             try:
                 values[name] = _canonical_value(step.to_platform(raw, ctx))

@@ -41,6 +41,26 @@ class _Field:
     plain_target: str | None
 
 
+class KeyFolder:
+    """Records' keys by case-folded name (first key wins), for fields that Salesforce
+    matches ignoring case. The answer for the last set of keys is kept: a page's
+    records carry the same keys, so folding them is paid once a page, not per record
+    and field (a lookup's relationship not read with the record scanned every key)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[str, ...], dict[str, str]] = ((), {})
+
+    def __call__(self, record: Mapping[str, Any]) -> dict[str, str]:
+        keys = tuple(record)
+        seen, folded = self._last
+        if keys != seen:
+            folded = {}
+            for key in keys:
+                folded.setdefault(key.casefold(), key)
+            self._last = (keys, folded)
+        return folded
+
+
 class InboundMapper:
     """Maps Salesforce records (REST JSON) to platform values with one mapping.
 
@@ -70,19 +90,7 @@ class InboundMapper:
             )
             for field in mapping.inbound_fields()
         )
-        #: The last record's keys, folded (folded key → first key): a page's records
-        #: carry the same keys, so a field found only by case is looked up cheaply.
-        self._folded: tuple[tuple[str, ...], dict[str, str]] = ((), {})
-
-    def _folded_keys(self, record: Mapping[str, Any]) -> dict[str, str]:
-        keys = tuple(record)
-        seen, folded = self._folded
-        if keys != seen:
-            folded = {}
-            for key in keys:
-                folded.setdefault(key.casefold(), key)
-            self._folded = (keys, folded)
-        return folded
+        self._folded_keys = KeyFolder()
 
     def map(
         self, record: Mapping[str, Any], context: MappingContext
@@ -125,8 +133,10 @@ class InboundMapper:
                 else:
                     value = [_read_one(record, name) for name in field.sources]
                 if field.steps or len(field.targets) > 1:
+                    if folded is None:
+                        folded = self._folded_keys(record)
                     try:
-                        value = _run_steps(field, value, record, context)
+                        value = _run_steps(field, value, record, context, folded)
                     except (TransformError, FormulaError) as exc:
                         errors[field.label] = exc.message
                         continue
@@ -143,13 +153,18 @@ def _read_one(record: Mapping[str, Any], name: str) -> Any:
 
 
 def _run_steps(
-    field: _Field, value: Any, record: Mapping[str, Any], context: MappingContext
+    field: _Field,
+    value: Any,
+    record: Mapping[str, Any],
+    context: MappingContext,
+    folded_keys: Mapping[str, str],
 ) -> Any:
     ctx = StepContext(
         context=context,
         record=record,
         platform_fields=field.targets,
         salesforce_fields=field.sources,
+        folded_keys=folded_keys,
     )
     for step in field.steps:
         ctx.notes = []

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from crmbridge.domain.mapping.conditions import read_path
 from crmbridge.domain.mapping.context import MappingContext
 from crmbridge.domain.mapping.reading import DefinitionReader
 
@@ -32,6 +33,19 @@ class StepContext:
     salesforce_fields: tuple[str, ...]
     #: Remarks a step adds for the preview trace (e.g. "would create Account 'Acme'").
     notes: list[str] = field(default_factory=list)
+    #: The record's keys by case-folded name (first key wins), when the caller has them.
+    folded_keys: Mapping[str, str] | None = None
+
+    def record_value(self, name: str) -> Any:
+        """The source record's value of the top-level field ``name``, matched ignoring
+        case as Salesforce names are; ``None`` when the record does not carry it."""
+        record = self.record
+        if name in record:
+            return record[name]
+        if self.folded_keys is not None:
+            key = self.folded_keys.get(name.casefold())
+            return record[key] if key is not None else None
+        return read_path(record, name, case_sensitive=False)
 
 
 class TransformStep(abc.ABC):

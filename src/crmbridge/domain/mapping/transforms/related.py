@@ -130,7 +130,7 @@ class Lookup(TransformStep):
         if is_blank(value):
             return None
         relationship = relationship_name(ctx.salesforce_fields[0])
-        parent = read_path(ctx.record, relationship, case_sensitive=False)
+        parent = ctx.record_value(relationship)
         if isinstance(parent, dict):
             return read_path(parent, self.match_field, case_sensitive=False)
         key = RelatedValueKey(
