@@ -81,6 +81,19 @@ def test_the_inbound_mapper_agrees_with_map_to_platform(name: str, data: st.Data
     assert errors == expected.errors
 
 
+@pytest.mark.parametrize("name", sorted(MAPPINGS))
+@settings(deadline=None, max_examples=50)
+@given(data=st.data())
+def test_one_mapper_agrees_across_records_with_other_keys(name: str, data: st.DataObject) -> None:
+    """The mapper remembers the last record's folded keys; records with other keys (or
+    the same keys in another case) must not be read with a stale answer."""
+    mapping = MAPPINGS[name]
+    mapper = InboundMapper(mapping)
+    for record in data.draw(st.lists(_records(mapping), min_size=2, max_size=4)):
+        expected = map_to_platform(record, mapping, context=CONTEXT, trace=False)
+        assert mapper.map(record, CONTEXT) == (dict(expected.values), expected.errors)
+
+
 def test_a_second_field_filling_a_target_with_another_value_is_an_error() -> None:
     mapping = ObjectMapping(
         platform_entity="member",
