@@ -14,6 +14,7 @@ from crmbridge.domain.entities import (
     build_custom_field,
     entity_type_by_plural,
     get_entity_type,
+    record_fields,
     validate_record_input,
 )
 from crmbridge.domain.entities.changes import apply_changes
@@ -192,6 +193,16 @@ def test_custom_fields_validate_like_core_fields() -> None:
             partial=False,
         )
     assert set(_messages(exc)) == {"shirt_size", "votes"}
+    # The same checks from the merged fields a caller holds already (a sync page).
+    merged = record_fields(member, [shirt, votes])
+    with pytest.raises(RecordValidationError) as again:
+        validate_record_input(
+            member,
+            {"first_name": "A", "last_name": "B", "shirt_size": "XL"},
+            fields=merged,
+            partial=False,
+        )
+    assert set(_messages(again)) == {"shirt_size", "votes"}
 
 
 @pytest.mark.parametrize(

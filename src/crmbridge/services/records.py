@@ -303,9 +303,7 @@ def _new_record_values(
 ) -> tuple[str, dict[str, Any]]:
     """A new record's id and validated values; the id counts as live from now on."""
     fields = fields_for(session, tenant_id=tenant_id, entity=entity)
-    values = validate_record_input(
-        entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=False
-    )
+    values = validate_record_input(entity, payload, fields=fields, partial=False)
     record_id = record_id or str(uuid.uuid4())
     _check_references(
         session,
@@ -366,9 +364,7 @@ def update_record(
     ):
         record = get_record(session, tenant_id=tenant_id, entity=entity, record_id=record_id)
     fields = fields_for(session, tenant_id=tenant_id, entity=entity)
-    values = validate_record_input(
-        entity, payload, custom_fields=[f for f in fields.values() if f.custom], partial=True
-    )
+    values = validate_record_input(entity, payload, fields=fields, partial=True)
     _check_version(record, expected_version)
     _check_references(
         session, tenant_id=tenant_id, entity=entity, values=values, record_id=record.id
