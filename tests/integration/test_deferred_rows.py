@@ -215,8 +215,12 @@ def test_rows_inserted_directly_read_back_as_the_orm_would_write_them(
     table: sa.Table = Record.__table__  # type: ignore[assignment]
     assert _insert_plan(db_session.connection().dialect, table, tuple(full)) is not None
     assert _insert_plan(db_session.connection().dialect, table, tuple(short)) is None
-    insert_rows(db_session.connection(), table, [full, short])
+    # ``None`` in a JSON column is JSON ``null`` (not SQL NULL), as SQLAlchemy writes it.
+    nothing = {**full, "id": "rec-3", "data": None}
+    insert_rows(db_session.connection(), table, [full, short, nothing])
     db_session.commit()
+    sql_null = db_session.execute(sa.text("SELECT data IS NULL FROM records WHERE id = 'rec-3'"))
+    assert not sql_null.scalar()
     first, second = (db_session.get(Record, i) for i in ("rec-1", "rec-2"))
     assert first is not None
     assert second is not None

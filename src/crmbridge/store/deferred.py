@@ -15,6 +15,7 @@ reservation per tenant as the ORM flush numbers entries (see ``change_log``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,27 +122,33 @@ class _InsertPlan:
                 if memo is not None:
                     seen = memos.setdefault(memo, {})
                     for value in column:
-                        if value is not None and value not in seen:
+                        if value not in seen:
                             seen[value] = process(value)
-                    column = [None if value is None else seen[value] for value in column]
+                    column = [seen[value] for value in column]
                 else:
-                    column = [None if value is None else process(value) for value in column]
+                    # ``None`` too, as SQLAlchemy does (a JSON column stores it as ``null``).
+                    column = [process(value) for value in column]
             columns.append(column)
         if self.positional:
             return list(zip(*columns, strict=True))
         return [dict(zip(self.names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-_PLANS: dict[tuple[str, sa.Table, tuple[str, ...]], _InsertPlan | None] = {}
+#: Plans per dialect (each engine has its own, with its JSON serializer), then per
+#: table and set of columns.
+_PLANS: weakref.WeakKeyDictionary[
+    sa.Dialect, dict[tuple[sa.Table, tuple[str, ...]], _InsertPlan | None]
+] = weakref.WeakKeyDictionary()
 
 
 def _insert_plan(
     dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
 ) -> _InsertPlan | None:
-    key = (dialect.name, table, columns)
-    if key not in _PLANS:
-        _PLANS[key] = _make_plan(dialect, table, columns)
-    return _PLANS[key]
+    plans = _PLANS.setdefault(dialect, {})
+    key = (table, columns)
+    if key not in plans:
+        plans[key] = _make_plan(dialect, table, columns)
+    return plans[key]
 
 
 def _make_plan(
