@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,15 +43,8 @@ def test_e_mail_lookup_ignores_case_and_uses_the_expression_index(db_session: Se
     )
     db_session.commit()
 
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
-        if "records" in statement and "lower" in statement.lower():
-            statements.append((statement, parameters))
-
     engine = db_session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with _captured(engine, lambda sql: "records" in sql and "lower" in sql.lower()) as statements:
         found = live_records_by_field(
             db_session,
             tenant_id=tenant,
@@ -57,8 +52,6 @@ def test_e_mail_lookup_ignores_case_and_uses_the_expression_index(db_session: Se
             field="email",
             values=[" ADA.lovelace@example.ORG ", "twin@example.org", "gone@example.org"],
         )
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", capture)
     assert found["ada.lovelace@example.org"] == [ada]
     assert sorted(found["twin@example.org"]) == sorted([twin_a, twin_b])
     assert "gone@example.org" not in found
@@ -86,23 +79,16 @@ def test_a_walk_in_id_order_seeks_each_page_without_sorting(db_session: Session)
     tenant = factories.create_tenant(db_session).id
     ids = sorted(_member(db_session, tenant, f"walk{i}@example.org") for i in range(5))
     db_session.commit()
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT RECORDS.ID"):
-            statements.append((statement, parameters))
-
     engine = db_session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with _captured(
+        engine, lambda sql: sql.lstrip().upper().startswith("SELECT RECORDS.ID")
+    ) as statements:
         first = record_ids_page(
             db_session, tenant_id=tenant, entity_type="member", after_id=None, limit=3
         )
         second = record_ids_page(
             db_session, tenant_id=tenant, entity_type="member", after_id=first[-1], limit=3
         )
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", capture)
     assert first + second == ids
     assert len(statements) == 2
     _assert_ordered_seeks(engine, statements, "ix_records_tenant_id_entity_type_id")
@@ -115,28 +101,37 @@ def test_waiting_pairs_are_paged_by_an_index_in_pair_id_order(db_session: Sessio
             db_session, tenant_id=tenant, platform_id=f"p-{n}", needs_outbound=n % 2 == 0
         )
     db_session.commit()
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT SYNC_PAIRS.ID"):
-            statements.append((statement, parameters))
-
     engine = db_session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with _captured(
+        engine, lambda sql: sql.lstrip().upper().startswith("SELECT SYNC_PAIRS.ID")
+    ) as statements:
         first = platform_ids_needing_outbound(
             db_session, tenant_id=tenant, mapping_id="m-1", limit=2
         )
         second = platform_ids_needing_outbound(
             db_session, tenant_id=tenant, mapping_id="m-1", limit=2, after=first[-1][0]
         )
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", capture)
     assert [p for _, p in first + second] == ["p-0", "p-2", "p-4"]
     assert len(statements) == 2
     _assert_ordered_seeks(
         engine, statements, "ix_sync_pairs_tenant_id_mapping_id_needs_outbound_id"
     )
+
+
+@contextmanager
+def _captured(engine: Any, wanted: Callable[[str], bool]) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (with their parameters) the engine sends while inside, if wanted."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_c: object, _cur: object, statement: str, parameters: Any, *_a: object) -> None:
+        if wanted(statement):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
 
 
 def _assert_ordered_seeks(engine: Any, statements: list[tuple[str, Any]], index: str) -> None:
