@@ -108,8 +108,10 @@ class SyncPlan:
     @property
     def needs_review(self) -> bool:
         """Whether anything is held for an administrator."""
-        held_delete = self.delete_conflict is not None and self.delete_conflict.winner is None
-        return bool(self.held_conflicts) or held_delete
+        if self.delete_conflict is not None and self.delete_conflict.winner is None:
+            return True
+        # Asked several times per record: no tuple built when nothing conflicts.
+        return bool(self.conflicts) and any(c.winner is None for c in self.conflicts)
 
     @property
     def writes_nothing(self) -> bool:
