@@ -23,7 +23,10 @@ records (the emulator's own counters) against the minimum (5 per 10,000 read by 
 query at 2,000 a page, 50 per 10,000 written by collections of 200, about 6 per Bulk
 job), and the peak RSS of the child. Baselines measured in the same run and process
 kind: raw client paging of the same query without the engine, and raw 200-record
-collection upserts of as many Contacts without the engine. Targets (issue 6): API
+collection upserts of as many Contacts without the engine. Two floors after the
+inbound run show what the fastest engine could not go below: the rows it wrote written
+again by plain ``executemany`` into a fresh database (SQLite alone), and its records
+only mapped, with no database (mapping alone). Targets (issue 6): API
 calls within 1.2x of the minimum, engine inbound at least 5,000 records/s, peak memory
 of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
 
@@ -62,6 +65,8 @@ BULK_JOB_CALLS = 6
 #: Records the engine writes per step at most (``RunOptions.outbound_chunk``).
 OUTBOUND_CHUNK = 2000
 TARGET_CALL_RATIO = 1.2
+STORE_FLOOR = "SQLite writes of its rows alone (floor)"
+MAP_FLOOR = "mapping its records alone (floor)"
 TARGET_INBOUND_PER_SECOND = 5000.0
 TARGET_MEMORY_SPREAD = 0.20
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
@@ -119,6 +124,7 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
     engine = create_db_engine(settings.resolved_database_url())
     factory = create_session_factory(engine)
     with _timed_client_calls() as spent:
+        client_before = 0.0  # Salesforce time before the clock started (the floors' reads)
         began = time.perf_counter()
         cpu_began = time.process_time()
         if mode == "sync":
@@ -134,6 +140,13 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
                 "error": summary.error,
                 "counts": summary.counts,
             }
+        elif mode == "raw-map":
+            result = _raw_map(factory, settings, tenant_id)
+            began, cpu_began = result.pop("began"), result.pop("cpu_began")
+            client_before = spent["seconds"]
+        elif mode == "raw-store":
+            result = _raw_store(engine, Path(arg), began=began, cpu_began=cpu_began)
+            began, cpu_began = result.pop("began"), result.pop("cpu_began")
         else:
             with open_salesforce_client(factory, settings, tenant_id) as client:
                 if mode == "raw-read":
@@ -156,8 +169,115 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
         result["seconds"] = time.perf_counter() - began
         result["cpu_seconds"] = time.process_time() - cpu_began
     engine.dispose()
-    result.update(client_seconds=spent["seconds"], peak_mb=_peak_rss_mb())
+    result.update(client_seconds=spent["seconds"] - client_before, peak_mb=_peak_rss_mb())
     return result
+
+
+def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
+    """The mapping floor: every record the inbound initial sync reads, read first
+    (untimed), then only turned into what the merge compares (its canonical version) and
+    what the platform stores (the mapped values): no database, merge, validation or
+    links. The clock starts once they are read (returned as ``began``)."""
+    from crmbridge.connections import open_salesforce_client
+    from crmbridge.domain.sync import plan_inbound_query
+    from crmbridge.mappings.service import load_enabled_mappings
+    from crmbridge.sync.context import build_mapping_runs, mapping_context
+    from crmbridge.sync.inbound import inbound_select
+    from crmbridge.sync.settings import SyncSettings
+
+    sync_settings = SyncSettings()
+    with factory() as session:
+        active = load_enabled_mappings(session, tenant_id=tenant_id)
+    runs = build_mapping_runs(active, sync_settings, now=_now())
+    pages: list[tuple[Any, list[dict[str, Any]]]] = []
+    with open_salesforce_client(factory, settings, tenant_id) as client:
+        for mr in runs:
+            plan = plan_inbound_query(
+                sobject=mr.sobject,
+                fields=mr.codec.query_fields(),
+                watermark=None,
+                settings=sync_settings.watermark_settings(),
+            )
+            soql = inbound_select(mr, plan).to_soql()
+            for page in client.query_pages(soql, include_deleted=True, batch_size=PAGE):
+                pages.append((mr, page.get("records", [])))
+    context = mapping_context(sync_settings, _now())
+    records = 0
+    began, cpu_began = time.perf_counter(), time.process_time()
+    for mr, page in pages:
+        mapper = mr.codec.inbound_mapper(None)
+        for record in page:
+            mr.codec.salesforce_version(record, context=context)
+            mapper.map(record, context)
+        records += len(page)
+    return {"records": records, "began": began, "cpu_began": cpu_began}
+
+
+#: The tables an inbound create writes a row into: the record, its change-log entry,
+#: the pair (with its sync state) and the audit row (issue 6, R-S9).
+STORED_TABLES = ("records", "change_log", "sync_pairs", "sync_records")
+
+
+def _raw_store(engine: Any, target: Path, *, began: float, cpu_began: float) -> dict[str, Any]:
+    """The store floor: the rows the inbound initial sync wrote, as stored, written again
+    into a fresh database of the same schema and pragmas with plain ``executemany``, one
+    transaction per page of ``PAGE`` records. No mapping, merge, validation or
+    conversion: what SQLite alone costs for them. The clock restarts once they are
+    read (returned as ``began``)."""
+    from crmbridge.store import migrate
+    from crmbridge.store.db import create_db_engine
+
+    url = f"sqlite:///{target}"
+    migrate.upgrade(url)
+    floor = create_db_engine(url)
+    try:
+        pooled = engine.raw_connection()
+        try:
+            source = pooled.driver_connection
+            tables = [
+                name
+                for (name,) in source.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
+                )
+            ]
+            stored: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
+            others: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
+            for name in tables:
+                cursor = source.execute(f"SELECT * FROM {name} ORDER BY rowid")
+                columns = [f'"{d[0]}"' for d in cursor.description]
+                sql = (f"INSERT INTO {name} ({', '.join(columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")  # fmt: skip
+                (stored if name in STORED_TABLES else others)[name] = (sql, cursor.fetchall())
+        finally:
+            pooled.close()
+        pooled = floor.raw_connection()
+        try:
+            connection = pooled.driver_connection
+            # Tenants, mappings and the rest, unmeasured (the foreign keys need them).
+            connection.execute("PRAGMA foreign_keys=OFF")
+            for sql, rows in others.values():
+                connection.executemany(sql, rows)
+            connection.commit()
+            connection.execute("PRAGMA foreign_keys=ON")
+            records = len(stored["records"][1])
+            pages = max(1, math.ceil(records / PAGE))
+            began, cpu_began = time.perf_counter(), time.process_time()
+            for page in range(pages):
+                for sql, rows in stored.values():
+                    share = math.ceil(len(rows) / pages)
+                    connection.executemany(sql, rows[page * share : (page + 1) * share])
+                connection.commit()
+        finally:
+            pooled.close()
+    finally:
+        floor.dispose()
+    return {
+        "records": records,
+        "rows": {name: len(rows) for name, (_sql, rows) in stored.items()},
+        "began": began,
+        "cpu_began": cpu_began,
+    }
 
 
 # --- the parent ---------------------------------------------------------------------------------
@@ -439,6 +559,10 @@ def bench_size(
         label = "initial sync, inbound: read, create"
         rows.append(_row(label, first, read, _minimum_calls(first["counts"])))
         print(f"  {label}: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
+        floor = _measured(org, env, "raw-store", str(directory / "floor.sqlite3"))
+        rows.append(_row(STORE_FLOOR, floor, floor["records"], None))
+        mapped = _measured(org, env, "raw-map")
+        rows.append(_row(MAP_FLOOR, mapped, mapped["records"], None))
         if inbound_only:
             return rows
         links = _measured(org, env, "sync", "to_salesforce")
@@ -540,6 +664,19 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
             verdict = "meets" if r["engine_rate"] >= TARGET_INBOUND_PER_SECOND else "MISSES"
             print(f"  {r['label']}: engine-only {r['engine_rate']:,.0f} records/s "
                   f"({verdict} {TARGET_INBOUND_PER_SECOND:,.0f})")  # fmt: skip
+    floors = [r for r in rows if r["label"] in (STORE_FLOOR, MAP_FLOOR)]
+    if floors:
+        engine_per_record = float(first["engine"]) / max(1, first["records"])
+        budget = 1 / TARGET_INBOUND_PER_SECOND
+        for floor in floors:
+            name, floor_per_record = floor["label"].split(" (")[0], per_record(floor)
+            print(f"  initial sync engine time per record / {name} per record: "
+                  f"{engine_per_record / floor_per_record:.1f}x ({engine_per_record * 1e6:,.0f} "
+                  f"µs against {floor_per_record * 1e6:,.0f} µs)")  # fmt: skip
+        together = sum(per_record(f) for f in floors)
+        print(f"  the floors together: {together * 1e6:,.0f} µs a record, "
+              f"{together / budget:.0%} of the {budget * 1e6:,.0f} µs a record that "
+              f"{TARGET_INBOUND_PER_SECOND:,.0f} records/s allows")  # fmt: skip
     if pushed is not None:
         print(
             "  outbound wall time per record / raw upserts per record: "
