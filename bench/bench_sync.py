@@ -262,12 +262,17 @@ def _raw_store(engine: Any, target: Path, *, began: float, cpu_began: float) -> 
             connection.execute("PRAGMA foreign_keys=ON")
             records = len(stored["records"][1])
             pages = max(1, math.ceil(records / PAGE))
+            spent = dict.fromkeys([*stored, "commit"], 0.0)
             began, cpu_began = time.perf_counter(), time.process_time()
             for page in range(pages):
-                for sql, rows in stored.values():
+                for name, (sql, rows) in stored.items():
                     share = math.ceil(len(rows) / pages)
+                    start = time.perf_counter()
                     connection.executemany(sql, rows[page * share : (page + 1) * share])
+                    spent[name] += time.perf_counter() - start
+                start = time.perf_counter()
                 connection.commit()
+                spent["commit"] += time.perf_counter() - start
         finally:
             pooled.close()
     finally:
@@ -275,6 +280,7 @@ def _raw_store(engine: Any, target: Path, *, began: float, cpu_began: float) -> 
     return {
         "records": records,
         "rows": {name: len(rows) for name, (_sql, rows) in stored.items()},
+        "seconds_by_table": spent,
         "began": began,
         "cpu_began": cpu_began,
     }
@@ -561,6 +567,10 @@ def bench_size(
         print(f"  {label}: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
         floor = _measured(org, env, "raw-store", str(directory / "floor.sqlite3"))
         rows.append(_row(STORE_FLOOR, floor, floor["records"], None))
+        rows[-1]["by_table"] = {
+            name: seconds * 1e6 / max(1, floor["records"])
+            for name, seconds in floor["seconds_by_table"].items()
+        }
         mapped = _measured(org, env, "raw-map")
         rows.append(_row(MAP_FLOOR, mapped, mapped["records"], None))
         if inbound_only:
@@ -673,6 +683,9 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
             print(f"  initial sync engine time per record / {name} per record: "
                   f"{engine_per_record / floor_per_record:.1f}x ({engine_per_record * 1e6:,.0f} "
                   f"µs against {floor_per_record * 1e6:,.0f} µs)")  # fmt: skip
+            if "by_table" in floor:
+                parts = ", ".join(f"{name} {us:,.0f}" for name, us in floor["by_table"].items())
+                print(f"    of which, µs a record: {parts}")
         together = sum(per_record(f) for f in floors)
         print(f"  the floors together: {together * 1e6:,.0f} µs a record, "
               f"{together / budget:.0%} of the {budget * 1e6:,.0f} µs a record that "
