@@ -124,7 +124,6 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
     engine = create_db_engine(settings.resolved_database_url())
     factory = create_session_factory(engine)
     with _timed_client_calls() as spent:
-        client_before = 0.0  # Salesforce time before the clock started (the floors' reads)
         began = time.perf_counter()
         cpu_began = time.process_time()
         if mode == "sync":
@@ -142,11 +141,8 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
             }
         elif mode == "raw-map":
             result = _raw_map(factory, settings, tenant_id)
-            began, cpu_began = result.pop("began"), result.pop("cpu_began")
-            client_before = spent["seconds"]
         elif mode == "raw-store":
-            result = _raw_store(engine, Path(arg), began=began, cpu_began=cpu_began)
-            began, cpu_began = result.pop("began"), result.pop("cpu_began")
+            result = _raw_store(engine, Path(arg))
         else:
             with open_salesforce_client(factory, settings, tenant_id) as client:
                 if mode == "raw-read":
@@ -166,18 +162,31 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
                     ]
                     results = client.upsert_collection("Contact", "Platform_Id__c", bodies)
                     result = {"records": sum(1 for r in results if r.success)}
-        result["seconds"] = time.perf_counter() - began
-        result["cpu_seconds"] = time.process_time() - cpu_began
+        # The floors clock only their own work (not their reads): they say so themselves.
+        result.setdefault("seconds", time.perf_counter() - began)
+        result.setdefault("cpu_seconds", time.process_time() - cpu_began)
+        result.setdefault("client_seconds", spent["seconds"])
     engine.dispose()
-    result.update(client_seconds=spent["seconds"] - client_before, peak_mb=_peak_rss_mb())
+    result.update(peak_mb=_peak_rss_mb())
     return result
 
 
+@contextmanager
+def _clocked(total: dict[str, float]) -> Iterator[None]:
+    """Add the wall and CPU time of the block to ``total`` (a floor's own work only)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        total["seconds"] += time.perf_counter() - wall
+        total["cpu_seconds"] += time.process_time() - cpu
+
+
 def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
-    """The mapping floor: every record the inbound initial sync reads, read first
-    (untimed), then only turned into what the merge compares (its canonical version) and
-    what the platform stores (the mapped values): no database, merge, validation or
-    links. The clock starts once they are read (returned as ``began``)."""
+    """The mapping floor: every record the inbound initial sync reads, a page at a time,
+    only turned into what the merge compares (its canonical version) and what the
+    platform stores (the mapped values): no database, merge, validation or links. Only
+    that is clocked, not the reads."""
     from crmbridge.connections import open_salesforce_client
     from crmbridge.domain.sync import plan_inbound_query
     from crmbridge.mappings.service import load_enabled_mappings
@@ -189,7 +198,9 @@ def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
     with factory() as session:
         active = load_enabled_mappings(session, tenant_id=tenant_id)
     runs = build_mapping_runs(active, sync_settings, now=_now())
-    pages: list[tuple[Any, list[dict[str, Any]]]] = []
+    context = mapping_context(sync_settings, _now())
+    total = {"seconds": 0.0, "cpu_seconds": 0.0, "client_seconds": 0.0}
+    records = 0
     with open_salesforce_client(factory, settings, tenant_id) as client:
         for mr in runs:
             plan = plan_inbound_query(
@@ -199,18 +210,15 @@ def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
                 settings=sync_settings.watermark_settings(),
             )
             soql = inbound_select(mr, plan).to_soql()
+            mapper = mr.codec.inbound_mapper(None)
             for page in client.query_pages(soql, include_deleted=True, batch_size=PAGE):
-                pages.append((mr, page.get("records", [])))
-    context = mapping_context(sync_settings, _now())
-    records = 0
-    began, cpu_began = time.perf_counter(), time.process_time()
-    for mr, page in pages:
-        mapper = mr.codec.inbound_mapper(None)
-        for record in page:
-            mr.codec.salesforce_version(record, context=context)
-            mapper.map(record, context)
-        records += len(page)
-    return {"records": records, "began": began, "cpu_began": cpu_began}
+                found = page.get("records", [])
+                with _clocked(total):
+                    for record in found:
+                        mr.codec.salesforce_version(record, context=context)
+                        mapper.map(record, context)
+                records += len(found)
+    return {"records": records, **total}
 
 
 #: The tables an inbound create writes a row into: the record, its change-log entry,
@@ -218,12 +226,12 @@ def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
 STORED_TABLES = ("records", "change_log", "sync_pairs", "sync_records")
 
 
-def _raw_store(engine: Any, target: Path, *, began: float, cpu_began: float) -> dict[str, Any]:
+def _raw_store(engine: Any, target: Path) -> dict[str, Any]:
     """The store floor: the rows the inbound initial sync wrote, as stored, written again
     into a fresh database of the same schema and pragmas with plain ``executemany``, one
     transaction per page of ``PAGE`` records. No mapping, merge, validation or
-    conversion: what SQLite alone costs for them. The clock restarts once they are
-    read (returned as ``began``)."""
+    conversion: what SQLite alone costs for them. Read a page at a time; only the
+    writes and commits are clocked."""
     from crmbridge.store import migrate
     from crmbridge.store.db import create_db_engine
 
@@ -241,49 +249,52 @@ def _raw_store(engine: Any, target: Path, *, began: float, cpu_began: float) -> 
                     "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
                 )
             ]
-            stored: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
-            others: dict[str, tuple[str, list[tuple[Any, ...]]]] = {}
+            inserts: dict[str, str] = {}
             for name in tables:
-                cursor = source.execute(f"SELECT * FROM {name} ORDER BY rowid")
+                cursor = source.execute(f"SELECT * FROM {name} LIMIT 0")
                 columns = [f'"{d[0]}"' for d in cursor.description]
-                sql = (f"INSERT INTO {name} ({', '.join(columns)}) "
-                       f"VALUES ({', '.join('?' * len(columns))})")  # fmt: skip
-                (stored if name in STORED_TABLES else others)[name] = (sql, cursor.fetchall())
-        finally:
-            pooled.close()
-        pooled = floor.raw_connection()
-        try:
-            connection = pooled.driver_connection
-            # Tenants, mappings and the rest, unmeasured (the foreign keys need them).
-            connection.execute("PRAGMA foreign_keys=OFF")
-            for sql, rows in others.values():
-                connection.executemany(sql, rows)
-            connection.commit()
-            connection.execute("PRAGMA foreign_keys=ON")
-            records = len(stored["records"][1])
-            pages = max(1, math.ceil(records / PAGE))
-            spent = dict.fromkeys([*stored, "commit"], 0.0)
-            began, cpu_began = time.perf_counter(), time.process_time()
-            for page in range(pages):
-                for name, (sql, rows) in stored.items():
-                    share = math.ceil(len(rows) / pages)
-                    start = time.perf_counter()
-                    connection.executemany(sql, rows[page * share : (page + 1) * share])
-                    spent[name] += time.perf_counter() - start
-                start = time.perf_counter()
+                inserts[name] = (f"INSERT INTO {name} ({', '.join(columns)}) "
+                                 f"VALUES ({', '.join('?' * len(columns))})")  # fmt: skip
+            counts = {
+                name: source.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                for name in STORED_TABLES
+            }
+            pooled_floor = floor.raw_connection()
+            try:
+                connection = pooled_floor.driver_connection
+                # Tenants, mappings and the rest, unclocked (the foreign keys need them).
+                connection.execute("PRAGMA foreign_keys=OFF")
+                for name in tables:
+                    if name not in STORED_TABLES:
+                        rows = source.execute(f"SELECT * FROM {name}").fetchall()
+                        connection.executemany(inserts[name], rows)
                 connection.commit()
-                spent["commit"] += time.perf_counter() - start
+                connection.execute("PRAGMA foreign_keys=ON")
+                pages = max(1, math.ceil(counts["records"] / PAGE))
+                cursors = {
+                    name: source.execute(f"SELECT * FROM {name} ORDER BY rowid")
+                    for name in STORED_TABLES
+                }
+                total = {"seconds": 0.0, "cpu_seconds": 0.0, "client_seconds": 0.0}
+                by_table = dict.fromkeys([*STORED_TABLES, "commit"], 0.0)
+                for _page in range(pages):
+                    for name, cursor in cursors.items():
+                        rows = cursor.fetchmany(math.ceil(counts[name] / pages))
+                        with _clocked(total):
+                            start = time.perf_counter()
+                            connection.executemany(inserts[name], rows)
+                            by_table[name] += time.perf_counter() - start
+                    with _clocked(total):
+                        start = time.perf_counter()
+                        connection.commit()
+                        by_table["commit"] += time.perf_counter() - start
+            finally:
+                pooled_floor.close()
         finally:
             pooled.close()
     finally:
         floor.dispose()
-    return {
-        "records": records,
-        "rows": {name: len(rows) for name, (_sql, rows) in stored.items()},
-        "seconds_by_table": spent,
-        "began": began,
-        "cpu_began": cpu_began,
-    }
+    return {"records": counts["records"], "rows": counts, "seconds_by_table": by_table, **total}
 
 
 # --- the parent ---------------------------------------------------------------------------------
