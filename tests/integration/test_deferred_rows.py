@@ -7,6 +7,8 @@ rollback, and inserted with one statement per table.
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -231,3 +233,32 @@ def test_rows_inserted_directly_read_back_as_the_orm_would_write_them(
     assert first.created_at.utcoffset() == timedelta(0)
     assert (second.version, second.sync_status, second.data) == (1, "pending", {})
     assert second.created_at == at + timedelta(seconds=1)
+
+
+def test_new_record_ids_are_time_ordered_so_id_indexes_grow_at_their_end(
+    db_session: Session,
+) -> None:
+    """Record ids are UUID version 7: ids made in a later millisecond sort after earlier
+    ones, whichever path made them (a sync page's rows or the API's ORM object)."""
+    tenant = _tenant(db_session)
+    first = _stage(db_session, tenant, 2)
+    time.sleep(0.002)
+    orm = service.create_record(
+        db_session,
+        tenant_id=tenant,
+        entity=MEMBER,
+        payload={"first_name": "Api", "last_name": "Member"},
+        context=SYNC,
+    ).id
+    time.sleep(0.002)
+    last = _stage(db_session, tenant, 2, start=2)
+    db_session.commit()
+    made = [*first, orm, *last]
+    assert {uuid.UUID(i).version for i in made} == {7}
+    # Ids of different milliseconds keep their order; inside one millisecond the rest
+    # of the id is random.
+    assert max(first) < orm < min(last)
+    stored = db_session.scalars(
+        sa.select(Record.id).where(Record.tenant_id == tenant).order_by(Record.id)
+    ).all()
+    assert stored[2] == orm

@@ -6,7 +6,6 @@ Every write is logged in the change log with source ``sync`` and the run id as o
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +111,6 @@ def apply_platform_side(
                 entity=entity,
                 payload=values,
                 context=log,
-                record_id=str(uuid.uuid4()),
                 salesforce_id=salesforce_id if free else None,
                 sync_status=status,
             )
