@@ -25,7 +25,7 @@ job), and the peak RSS of the child. Baselines measured in the same run and proc
 kind: raw client paging of the same query without the engine, and raw 200-record
 collection upserts of as many Contacts without the engine. Two floors after the
 inbound run show what the fastest engine could not go below: the rows it wrote written
-again by plain ``executemany`` into a fresh database (SQLite alone), and its records
+again by plain ``executemany`` into a fresh database (the database alone), and its records
 only mapped, with no database (mapping alone). Targets (issue 6): API
 calls within 1.2x of the minimum, engine inbound at least 5,000 records/s, peak memory
 of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
@@ -35,6 +35,7 @@ of the initial sync flat (within 20%) between 100,000 and 1,000,000 records.
     python bench/bench_sync.py --records 100000 1000000 --initial-only  # memory flatness
     python bench/bench_sync.py --records 10000 --inbound-only   # A/B of the inbound apply
     python bench/bench_sync.py --records 10000 --profile prof/  # cProfile files per run
+    python bench/bench_sync.py --records 10000 --inbound-only --postgres  # on PostgreSQL
 """
 
 from __future__ import annotations
@@ -65,10 +66,12 @@ BULK_JOB_CALLS = 6
 #: Records the engine writes per step at most (``RunOptions.outbound_chunk``).
 OUTBOUND_CHUNK = 2000
 TARGET_CALL_RATIO = 1.2
-STORE_FLOOR = "SQLite writes of its rows alone (floor)"
+STORE_FLOOR = "{} writes of its rows alone (floor)"  # the database's name
 MAP_FLOOR = "mapping its records alone (floor)"
 TARGET_INBOUND_PER_SECOND = 5000.0
 TARGET_MEMORY_SPREAD = 0.20
+#: Where ``--postgres`` makes its databases unless told otherwise (this machine's server).
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 
 
@@ -116,9 +119,13 @@ def _timed_client_calls() -> Iterator[dict[str, float]]:
 
 
 def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
+    # All imported before the clock starts, as in a worker that has been up a while:
+    # importing the engine costs about 0.2 s once per process, not per record.
     from crmbridge.config import Settings
     from crmbridge.connections import open_salesforce_client
+    from crmbridge.domain.sync import Direction
     from crmbridge.store.db import create_db_engine, create_session_factory
+    from crmbridge.sync import RunKind, RunRequest, run_sync
 
     settings = Settings()
     engine = create_db_engine(settings.resolved_database_url())
@@ -127,9 +134,6 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
         began = time.perf_counter()
         cpu_began = time.process_time()
         if mode == "sync":
-            from crmbridge.domain.sync import Direction
-            from crmbridge.sync import RunKind, RunRequest, run_sync
-
             request = RunRequest(
                 kind=RunKind.NOW, direction=Direction(arg) if arg else None, trigger="bench"
             )
@@ -142,7 +146,7 @@ def _child(mode: str, tenant_id: str, arg: str) -> dict[str, Any]:
         elif mode == "raw-map":
             result = _raw_map(factory, settings, tenant_id)
         elif mode == "raw-store":
-            result = _raw_store(engine, Path(arg))
+            result = _raw_store(engine, arg)
         else:
             with open_salesforce_client(factory, settings, tenant_id) as client:
                 if mode == "raw-read":
@@ -226,55 +230,77 @@ def _raw_map(factory: Any, settings: Any, tenant_id: str) -> dict[str, Any]:
 STORED_TABLES = ("records", "change_log", "sync_pairs", "sync_records")
 
 
-def _raw_store(engine: Any, target: Path) -> dict[str, Any]:
+def _raw_store(engine: Any, url: str) -> dict[str, Any]:
     """The store floor: the rows the inbound initial sync wrote, as stored, written again
-    into a fresh database of the same schema and pragmas with plain ``executemany``, one
-    transaction per page of ``PAGE`` records. No mapping, merge, validation or
-    conversion: what SQLite alone costs for them. Read a page at a time; only the
-    writes and commits are clocked."""
+    into a fresh database (``url``, of the same kind, schema and settings) with plain
+    ``executemany``, one transaction per page of ``PAGE`` records. No mapping, merge,
+    validation or conversion: what the database alone costs for them. Read a page at a
+    time; only the writes and commits are clocked."""
+    import sqlalchemy as sa
+
     from crmbridge.store import migrate
     from crmbridge.store.db import create_db_engine
 
-    url = f"sqlite:///{target}"
+    postgres = engine.dialect.name == "postgresql"
     migrate.upgrade(url)
     floor = create_db_engine(url)
     try:
+        tables = [n for n in sa.inspect(engine).get_table_names() if n != "alembic_version"]
         pooled = engine.raw_connection()
         try:
             source = pooled.driver_connection
-            tables = [
-                name
-                for (name,) in source.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"
-                )
-            ]
+            if postgres:
+                # JSON comes back as the stored text and goes in as it came (psycopg sends
+                # a str untyped, so the server casts it to the column's jsonb).
+                from psycopg.types.string import TextLoader
+
+                for kind in ("json", "jsonb"):
+                    source.adapters.register_loader(kind, TextLoader)
+            marker = "%s" if postgres else "?"
+            # Rows in the order they were written: PostgreSQL's physical order (the run
+            # only appended), SQLite's rowid.
+            order = "ctid" if postgres else "rowid"
             inserts: dict[str, str] = {}
+            copies: dict[str, str] = {}
             for name in tables:
-                cursor = source.execute(f"SELECT * FROM {name} LIMIT 0")
+                cursor = source.cursor()
+                cursor.execute(f"SELECT * FROM {name} LIMIT 0")
                 columns = [f'"{d[0]}"' for d in cursor.description]
                 inserts[name] = (f"INSERT INTO {name} ({', '.join(columns)}) "
-                                 f"VALUES ({', '.join('?' * len(columns))})")  # fmt: skip
-            counts = {
-                name: source.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                for name in STORED_TABLES
-            }
+                                 f"VALUES ({', '.join([marker] * len(columns))})")  # fmt: skip
+                copies[name] = f"COPY {name} ({', '.join(columns)}) FROM STDIN"
+            counts = {}
+            for name in STORED_TABLES:
+                cursor = source.cursor()
+                cursor.execute(f"SELECT count(*) FROM {name}")
+                counts[name] = cursor.fetchone()[0]
             pooled_floor = floor.raw_connection()
             try:
                 connection = pooled_floor.driver_connection
-                # Tenants, mappings and the rest, unclocked (the foreign keys need them).
-                connection.execute("PRAGMA foreign_keys=OFF")
+                writer = connection.cursor()
+                # Tenants, mappings and the rest, unclocked, with the foreign keys off
+                # (tables in any order); on again for the clocked rows.
+                off, on = (
+                    ("SET session_replication_role = replica",
+                     "SET session_replication_role = DEFAULT")
+                    if postgres else ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON")
+                )  # fmt: skip
+                writer.execute(off)
                 for name in tables:
                     if name not in STORED_TABLES:
-                        rows = source.execute(f"SELECT * FROM {name}").fetchall()
-                        connection.executemany(inserts[name], rows)
+                        cursor = source.cursor()
+                        cursor.execute(f"SELECT * FROM {name}")
+                        writer.executemany(inserts[name], cursor.fetchall())
                 connection.commit()
-                connection.execute("PRAGMA foreign_keys=ON")
+                writer.execute(on)
+                connection.commit()
                 pages = max(1, math.ceil(counts["records"] / PAGE))
-                cursors = {
-                    name: source.execute(f"SELECT * FROM {name} ORDER BY rowid")
-                    for name in STORED_TABLES
-                }
+                cursors = {}
+                for name in STORED_TABLES:
+                    # A server-side cursor on PostgreSQL, so a page at a time is held.
+                    cursor = source.cursor(name=f"floor_{name}") if postgres else source.cursor()
+                    cursor.execute(f"SELECT * FROM {name} ORDER BY {order}")
+                    cursors[name] = cursor
                 total = {"seconds": 0.0, "cpu_seconds": 0.0, "client_seconds": 0.0}
                 by_table = dict.fromkeys([*STORED_TABLES, "commit"], 0.0)
                 for _page in range(pages):
@@ -282,7 +308,12 @@ def _raw_store(engine: Any, target: Path) -> dict[str, Any]:
                         rows = cursor.fetchmany(math.ceil(counts[name] / pages))
                         with _clocked(total):
                             start = time.perf_counter()
-                            connection.executemany(inserts[name], rows)
+                            if postgres:
+                                with writer.copy(copies[name]) as copy:
+                                    for row in rows:
+                                        copy.write_row(row)
+                            else:
+                                writer.executemany(inserts[name], rows)
                             by_table[name] += time.perf_counter() - start
                     with _clocked(total):
                         start = time.perf_counter()
@@ -355,17 +386,19 @@ def _emulator(directory: Path, contacts: int) -> Iterator[Org]:
 
 
 @contextmanager
-def _tenant(directory: Path, org: Org) -> Iterator[tuple[dict[str, str], Any]]:
-    """A migrated SQLite database with a tenant connected to the org; the child env."""
+def _tenant(directory: Path, org: Org, database: str) -> Iterator[tuple[dict[str, str], Any]]:
+    """A migrated database (``database``: ``sqlite`` or a PostgreSQL admin URL) with a
+    tenant connected to the org; the child env."""
     from crmbridge.connections.consent import org_settings
     from crmbridge.connections.testing import api_trusting
     from crmbridge.store import migrate
     from crmbridge.store.db import create_db_engine
+    from crmbridge.store.testing import empty_database
 
-    url = f"sqlite:///{directory / 'crmbridge.sqlite3'}"
-    migrate.upgrade(url)
-    engine = create_db_engine(url)
     with ExitStack() as stack:
+        url = stack.enter_context(empty_database(directory, database))
+        migrate.upgrade(url)
+        engine = create_db_engine(url)
         stack.callback(engine.dispose)
         api = stack.enter_context(
             api_trusting(org.info, engine=engine, database_url=url, CRMBRIDGE_SECRET_KEY=SECRET_KEY)
@@ -549,11 +582,17 @@ def bench_size(
     *,
     initial_only: bool = False,
     inbound_only: bool = False,
+    database: str = "sqlite",
 ) -> list[dict[str, Any]]:
     """Every measurement at one size; returns the table rows."""
+    from crmbridge.store.testing import empty_database
+
     rows: list[dict[str, Any]] = []
     began = time.perf_counter()
-    with _emulator(directory, contacts) as org, _tenant(directory, org) as (env, api):
+    with (
+        _emulator(directory, contacts) as org,
+        _tenant(directory, org, database) as (env, api),
+    ):
         print(f"  seeded and connected in {time.perf_counter() - began:.0f} s", flush=True)
         headers = api.headers_for("CLIENT_ADMIN", env["BENCH_TENANT"])
         # No look-back and no safety margin: a run then reads exactly what changed since
@@ -576,8 +615,10 @@ def bench_size(
         label = "initial sync, inbound: read, create"
         rows.append(_row(label, first, read, _minimum_calls(first["counts"])))
         print(f"  {label}: {first['seconds']:.0f} s, calls {first['by_resource']}", flush=True)
-        floor = _measured(org, env, "raw-store", str(directory / "floor.sqlite3"))
-        rows.append(_row(STORE_FLOOR, floor, floor["records"], None))
+        with empty_database(directory, database) as floor_url:
+            floor = _measured(org, env, "raw-store", floor_url)
+        kind = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+        rows.append(_row(STORE_FLOOR.format(kind), floor, floor["records"], None))
         rows[-1]["by_table"] = {
             name: seconds * 1e6 / max(1, floor["records"])
             for name, seconds in floor["seconds_by_table"].items()
@@ -685,7 +726,7 @@ def _print_ratios(rows: list[dict[str, Any]]) -> None:
             verdict = "meets" if r["engine_rate"] >= TARGET_INBOUND_PER_SECOND else "MISSES"
             print(f"  {r['label']}: engine-only {r['engine_rate']:,.0f} records/s "
                   f"({verdict} {TARGET_INBOUND_PER_SECOND:,.0f})")  # fmt: skip
-    floors = [r for r in rows if r["label"] in (STORE_FLOOR, MAP_FLOOR)]
+    floors = [r for r in rows if r["label"].endswith("(floor)")]
     if floors:
         engine_per_record = float(first["engine"]) / max(1, first["records"])
         budget = 1 / TARGET_INBOUND_PER_SECOND
@@ -721,6 +762,9 @@ def main() -> None:
                         help="stop after the initial inbound run (quick comparisons)")  # fmt: skip
     parser.add_argument("--profile", metavar="DIR",
                         help="write a cProfile file per measured child run into DIR")  # fmt: skip
+    parser.add_argument("--postgres", metavar="ADMIN_URL", nargs="?", const=POSTGRES_ADMIN,
+                        help="run crmbridge on PostgreSQL: a fresh database made through "
+                             f"ADMIN_URL (default {POSTGRES_ADMIN}) instead of SQLite")  # fmt: skip
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile:
@@ -743,7 +787,8 @@ def main() -> None:
     peaks: dict[int, float] = {}
     for contacts in args.records:
         changes = min(args.changes, contacts)
-        print(f"{contacts:,} contacts ({changes:,} changes)…", flush=True)
+        where = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"{contacts:,} contacts ({changes:,} changes), crmbridge on {where}…", flush=True)
         began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="crmbridge-bench-sync-") as tmp:
             rows = bench_size(
@@ -752,6 +797,7 @@ def main() -> None:
                 changes,
                 initial_only=args.initial_only,
                 inbound_only=args.inbound_only,
+                database=args.postgres or "sqlite",
             )
         _print_table(contacts, rows)
         _print_ratios(rows)

@@ -37,13 +37,14 @@ def is_postgres_run() -> bool:
 
 
 @contextmanager
-def empty_database(directory: Path) -> Iterator[str]:
-    """A brand-new, empty database of the kind under test; yields its URL.
+def empty_database(directory: Path, choice: str | None = None) -> Iterator[str]:
+    """A brand-new, empty database of the kind under test (or ``choice``: ``sqlite`` or
+    a PostgreSQL admin URL); yields its URL.
 
     SQLite: a file in ``directory``. PostgreSQL: a database with a unique name, created
     through the admin URL and dropped (with its connections) on exit.
     """
-    choice = test_database_choice()
+    choice = choice or test_database_choice()
     if not choice.startswith("postgresql"):
         path = directory / f"crmbridge-{uuid.uuid4().hex[:8]}.sqlite3"
         yield f"sqlite:///{path}"
