@@ -104,6 +104,31 @@ def test_staged_rows_are_written_by_the_commit_with_one_insert_per_table(
     assert latest_seq(db_session, tenant) == 300
 
 
+def test_a_broken_constraint_fails_the_write_as_an_integrity_error_and_writes_nothing(
+    db_session: Session,
+) -> None:
+    # Both ways of writing (executemany on SQLite, COPY on PostgreSQL) fail alike.
+    tenant = _tenant(db_session)
+    _stage(db_session, tenant, 3)
+    db_session.commit()
+    taken = "003000000000000001"  # records.salesforce_id is unique per entity type
+    _stage(db_session, tenant, 2, start=10)
+    service.create_record_deferred(
+        db_session,
+        tenant_id=tenant,
+        entity=MEMBER,
+        payload={"first_name": "Row", "last_name": "Twin"},
+        context=SYNC,
+        salesforce_id=taken,
+        sync_status="synced",
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        write_deferred(db_session)
+    db_session.rollback()
+    assert count_records(db_session, tenant_id=tenant) == 3
+    assert latest_seq(db_session, tenant) == 3
+
+
 def test_a_rollback_drops_staged_rows_and_their_numbers(db_session: Session) -> None:
     tenant = _tenant(db_session)
     _stage(db_session, tenant, 5)

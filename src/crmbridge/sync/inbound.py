@@ -227,6 +227,7 @@ def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
             return result
 
         _count(rs, mr, in_transaction(rs, apply_page))
+        rs.statistics.wrote(len(records))
         current = advanced
         rs.tracker.doing(f"{mr.sobject}: applied page {pages} from Salesforce")
     link_waiting_records(rs, mr)

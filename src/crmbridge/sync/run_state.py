@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmbridge.domain.sync import ApiUsageReading, CallCount, Urgency
 from crmbridge.salesforce.client import SalesforceClient
 from crmbridge.store.repositories import sync_runs as runs_repo
+from crmbridge.store.statistics import StatisticsKeeper
 from crmbridge.sync.context import MappingRun, RunOptions
 from crmbridge.sync.settings import SyncSettings
 from crmbridge.sync.tracker import RunTracker
@@ -56,10 +58,19 @@ class RunState:
     #: When the run started (by the run's clock): the watermark's signpost is based on it.
     started_at: datetime | None = None
     _stored_usage: ApiUsageReading | None = None
+    _statistics: StatisticsKeeper | None = None
 
     def now(self) -> datetime:
         """The run's clock."""
         return self.options.clock()
+
+    @property
+    def statistics(self) -> StatisticsKeeper:
+        """Keeps the planner's view of the tables this run fills current (PostgreSQL)."""
+        if self._statistics is None:
+            bind = self.session_factory.kw.get("bind")
+            self._statistics = StatisticsKeeper(bind if isinstance(bind, Engine) else None)
+        return self._statistics
 
     def mapping_ids_by_object(self) -> dict[str, list[str]]:
         """Enabled mapping ids per Salesforce object."""
