@@ -119,18 +119,16 @@ def _copy(connection: sa.Connection, sql: str, rows: list[Any]) -> None:
 
     driver = connection.connection.driver_connection
     assert driver is not None
-    events = connection._has_events or connection.engine._has_events
     with driver.cursor() as cursor:
-        if events:
-            connection.dispatch.before_cursor_execute(connection, cursor, sql, rows, None, True)
+        # No listeners: these dispatch to nothing.
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, rows, None, True)
         try:
             with cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
         except psycopg.Error as exc:
             raise sa.exc.DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
-        if events:
-            connection.dispatch.after_cursor_execute(connection, cursor, sql, rows, None, True)
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, rows, None, True)
 
 
 @dataclass(frozen=True)
