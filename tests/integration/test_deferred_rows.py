@@ -36,18 +36,7 @@ def _tenant(session: Session) -> str:
 
 
 def _stage(session: Session, tenant: str, n: int, *, start: int = 0) -> list[str]:
-    return [
-        service.create_record_deferred(
-            session,
-            tenant_id=tenant,
-            entity=MEMBER,
-            payload={"first_name": "Row", "last_name": f"Member {i}", "email": f"m{i}@x.org"},
-            context=SYNC,
-            salesforce_id=f"003{i:015d}",
-            sync_status="synced",
-        )
-        for i in range(start, start + n)
-    ]
+    return factories.stage_members(session, tenant, n, start=start)
 
 
 def test_staged_records_are_seen_by_the_next_query_and_written_as_create_entries(
@@ -111,17 +100,8 @@ def test_a_broken_constraint_fails_the_write_as_an_integrity_error_and_writes_no
     tenant = _tenant(db_session)
     _stage(db_session, tenant, 3)
     db_session.commit()
-    taken = "003000000000000001"  # records.salesforce_id is unique per entity type
     _stage(db_session, tenant, 2, start=10)
-    service.create_record_deferred(
-        db_session,
-        tenant_id=tenant,
-        entity=MEMBER,
-        payload={"first_name": "Row", "last_name": "Twin"},
-        context=SYNC,
-        salesforce_id=taken,
-        sync_status="synced",
-    )
+    _stage(db_session, tenant, 1, start=1)  # Salesforce ids are unique per entity type
     with pytest.raises(sa.exc.IntegrityError):
         write_deferred(db_session)
     db_session.rollback()
@@ -268,13 +248,7 @@ def test_new_record_ids_are_time_ordered_so_id_indexes_grow_at_their_end(
     tenant = _tenant(db_session)
     first = _stage(db_session, tenant, 2)
     time.sleep(0.002)
-    orm = service.create_record(
-        db_session,
-        tenant_id=tenant,
-        entity=MEMBER,
-        payload={"first_name": "Api", "last_name": "Member"},
-        context=SYNC,
-    ).id
+    orm = factories.create_record(db_session, tenant_id=tenant, context=SYNC).id
     time.sleep(0.002)
     last = _stage(db_session, tenant, 2, start=2)
     db_session.commit()

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from crmbridge.domain.entities import get_entity_type
 from crmbridge.services import factories
-from crmbridge.services import records as service
 from crmbridge.store.models import Record
 from crmbridge.store.repositories.change_log import ChangeContext
 from crmbridge.store.repositories.sync_platform import lowered_field
@@ -31,20 +30,6 @@ def _analyze_count(session: Session) -> int:
     return int(row.scalar() or 0)
 
 
-def _fill(session: Session, tenant: str, n: int) -> None:
-    for i in range(n):
-        service.create_record_deferred(
-            session,
-            tenant_id=tenant,
-            entity=MEMBER,
-            payload={"first_name": "Row", "last_name": f"Member {i}", "email": f"m{i}@x.org"},
-            context=SYNC,
-            salesforce_id=None,
-            sync_status="synced",
-        )
-    session.commit()
-
-
 def test_the_keeper_analyses_each_time_the_rows_written_have_doubled(
     db_session: Session,
 ) -> None:
@@ -56,7 +41,8 @@ def test_the_keeper_analyses_each_time_the_rows_written_have_doubled(
         assert keeper.analyzed == 0
         return
     tenant = factories.create_tenant(db_session).id
-    _fill(db_session, tenant, FIRST_ANALYZE_AT + 500)
+    factories.stage_members(db_session, tenant, FIRST_ANALYZE_AT + 500)
+    db_session.commit()
     before = _analyze_count(db_session)
     db_session.commit()
     keeper.wrote(FIRST_ANALYZE_AT - 1)

@@ -113,6 +113,25 @@ def create_record(session: Session, **overrides: Any) -> Record:
     )
 
 
+def stage_members(session: Session, tenant_id: str, count: int, *, start: int = 0) -> list[str]:
+    """``count`` members staged as a sync page stages them (``create_record_deferred``:
+    written with the transaction's next statement), numbered from ``start``: e-mail
+    ``m<i>@x.org`` and Salesforce id ``003`` and ``i`` in 15 digits. Returns their ids."""
+    context = ChangeContext(source="sync", origin="run-1", actor="sync")
+    return [
+        records_service.create_record_deferred(
+            session,
+            tenant_id=tenant_id,
+            entity=get_entity_type("member"),
+            payload={"first_name": "Row", "last_name": f"Member {i}", "email": f"m{i}@x.org"},
+            context=context,
+            salesforce_id=f"003{i:015d}",
+            sync_status="synced",
+        )
+        for i in range(start, start + count)
+    ]
+
+
 def create_pair(session: Session, **overrides: Any) -> SyncPair:
     """A record pair (``tenant_id`` required); mapping ``m-1``, a member and a Contact."""
     now = utcnow()
