@@ -120,7 +120,7 @@ def _copy(connection: sa.Connection, sql: str, rows: list[Any]) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        # No listeners: these dispatch to nothing.
+        # With no listeners these calls do nothing.
         connection.dispatch.before_cursor_execute(connection, cursor, sql, rows, None, True)
         try:
             with cursor.copy(sql) as copy:

@@ -226,8 +226,12 @@ def poll_mapping(rs: RunState, mr: MappingRun, request: InboundRequest) -> None:
                 record_inbound_entry(session, tenant_id=rs.tenant_id, at=utcnow())
             return result
 
-        _count(rs, mr, in_transaction(rs, apply_page))
-        rs.statistics.wrote(len(records))
+        applied = in_transaction(rs, apply_page)
+        _count(rs, mr, applied)
+        # Records read again unchanged (the look-back) write nothing to analyse.
+        rs.statistics.wrote(
+            sum(n for outcome, n in applied.counts.items() if outcome not in _NO_ROWS)
+        )
         current = advanced
         rs.tracker.doing(f"{mr.sobject}: applied page {pages} from Salesforce")
     link_waiting_records(rs, mr)
@@ -302,6 +306,8 @@ def link_waiting_records(rs: RunState, mr: MappingRun) -> None:
 
 
 _OUTCOME = {"pending": "updated"}
+#: Outcomes that write no row.
+_NO_ROWS = frozenset({"unchanged", "skipped"})
 
 
 def _pages(rs: RunState, select: soql.Select) -> Iterator[dict[str, Any]]:
