@@ -11,16 +11,11 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crmbridge.domain.entities import get_entity_type
 from crmbridge.services import factories
 from crmbridge.store.models import Record
-from crmbridge.store.repositories.change_log import ChangeContext
 from crmbridge.store.repositories.sync_platform import lowered_field
 from crmbridge.store.statistics import FIRST_ANALYZE_AT, StatisticsKeeper
 from crmbridge.store.testing import is_postgres_run
-
-MEMBER = get_entity_type("member")
-SYNC = ChangeContext(source="sync", origin="run-1", actor="sync")
 
 
 def _analyze_count(session: Session) -> int:
@@ -44,7 +39,7 @@ def test_the_keeper_analyses_each_time_the_rows_written_have_doubled(
     factories.stage_members(db_session, tenant, FIRST_ANALYZE_AT + 500)
     db_session.commit()
     before = _analyze_count(db_session)
-    db_session.commit()
+    db_session.commit()  # a statistics snapshot lasts as long as its transaction
     keeper.wrote(FIRST_ANALYZE_AT - 1)
     assert keeper.analyzed == 0
     keeper.wrote(1)
